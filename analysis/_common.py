@@ -1,0 +1,181 @@
+"""Shared plumbing for the figure scripts in ``analysis/``: style, arguments and ``save_figure``.
+
+Every figure script imports this module (``import _common``; the scripts put ``analysis/`` on
+``sys.path`` first) and writes its outputs only through :func:`save_figure`, so that each figure
+has exactly one writer and the same three files: ``<stem>.png``, ``<stem>.npz`` (exactly the
+plotted arrays) and ``<stem>.json`` (parameters, preset, seed, versions, commit, run time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import warnings
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ANALYSIS_DIR = Path(__file__).resolve().parent
+STYLE_PATH = ANALYSIS_DIR / "dynrnn.mplstyle"
+DEFAULT_OUT = ANALYSIS_DIR.parent / "figures"
+PNG_DPI = 150
+PRESET_NAMES = ("quick", "paper")
+BACKEND_NAMES = ("cpu", "cuda")
+
+
+def make_parser(description: str, *, default_seed: int = 0) -> argparse.ArgumentParser:
+    """The common command line of a figure script: --preset, --out, --backend, --seed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--preset",
+        choices=PRESET_NAMES,
+        default="paper",
+        help="parameter set: 'paper' (full size) or 'quick' (seconds, for CI)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--backend", choices=BACKEND_NAMES, default="cpu", help="dynrnn compute backend"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=default_seed,
+        help="random seed (recorded in the .json even if unused)",
+    )
+    return parser
+
+
+@contextmanager
+def style():
+    """Context in which figures are built and saved with ``dynrnn.mplstyle``."""
+    import matplotlib.style
+
+    with matplotlib.style.context(str(STYLE_PATH)):
+        yield
+
+
+def new_figure(**kwargs):
+    """A ``matplotlib.figure.Figure`` with an Agg canvas (no pyplot, no GUI, no global state).
+
+    Call inside :func:`style` so that the style's rcParams apply.
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def versions() -> dict:
+    """Versions of Python and the libraries a figure depends on."""
+    import matplotlib
+    import numba
+
+    import dynrnn
+
+    return {
+        "python": platform.python_version(),
+        "dynrnn": getattr(dynrnn, "__version__", "unknown"),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def git_commit(path: Path = ANALYSIS_DIR) -> dict:
+    """``{"commit": sha or None, "dirty": bool or None}`` for the checkout holding ``path``."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(path), *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    try:
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        dirty = None
+    return {"commit": commit, "dirty": dirty}
+
+
+def _jsonable(obj):
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (tuple, set, frozenset)):
+        return list(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def _check_labels(fig, stem: str) -> None:
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.axison:
+            continue
+        if hasattr(ax, "_colorbar"):
+            if not (ax.get_xlabel() or ax.get_ylabel()):
+                warnings.warn(f"{stem}: a colorbar has no label", stacklevel=3)
+            continue
+        has_x = any(a.get_xlabel() for a in ax.get_shared_x_axes().get_siblings(ax))
+        has_y = any(a.get_ylabel() for a in ax.get_shared_y_axes().get_siblings(ax))
+        if not (has_x and has_y):
+            warnings.warn(f"{stem}: axes {ax.get_title()!r} lack an x or y label", stacklevel=3)
+
+
+def save_figure(
+    fig,
+    stem: str,
+    out_dir,
+    data: dict,
+    params: dict,
+    *,
+    preset: str | None = None,
+    seed: int | None = None,
+    run_time_s: float | None = None,
+) -> list[Path]:
+    """Write ``<stem>.png``, ``.npz`` and ``.json`` into ``out_dir``; return the three paths.
+
+    ``data`` holds exactly the plotted arrays (saved compressed); ``params`` the parameters that
+    produced them (JSON-serialisable, NumPy scalars and tuples allowed). ``preset``, ``seed`` and
+    ``run_time_s`` default to ``params["preset"]``, ``params["seed"]`` and None.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not stem or Path(stem).name != stem:
+        raise ValueError(f"stem must be a plain file name; got {stem!r}")
+    arrays = {}
+    for key, value in data.items():
+        if not str(key).isidentifier():
+            raise ValueError(f"data keys must be identifiers; got {key!r}")
+        arrays[key] = np.asarray(value)
+        if arrays[key].dtype == object:
+            raise TypeError(f"data[{key!r}] is not a numeric array")
+    _check_labels(fig, stem)
+
+    png = out_dir / f"{stem}.png"
+    npz = out_dir / f"{stem}.npz"
+    meta = out_dir / f"{stem}.json"
+    fig.savefig(png, dpi=PNG_DPI)
+    np.savez_compressed(npz, **arrays)
+    record = {
+        "figure": stem,
+        "preset": preset if preset is not None else params.get("preset"),
+        "seed": seed if seed is not None else params.get("seed"),
+        "params": params,
+        "arrays": {k: {"shape": list(a.shape), "dtype": str(a.dtype)} for k, a in arrays.items()},
+        "versions": versions(),
+        "git": git_commit(),
+        "run_time_s": None if run_time_s is None else round(float(run_time_s), 3),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    meta.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
+    return [png, npz, meta]

@@ -1,0 +1,34 @@
+"""dynrnn: small recurrent networks as dynamical systems.
+
+A toolkit that reproduces and extends Pascanu, Mikolov & Bengio (2013), "On
+the difficulty of training recurrent neural networks", with Numba kernels on
+the CPU and, through numba.cuda, on NVIDIA GPUs.
+
+Importing dynrnn imports neither CUDA nor matplotlib.
+"""
+
+from . import single_unit
+from ._backend import BACKENDS
+from ._kernels.scalar import ACTIVATIONS, FORMS
+from .maps.activations import Activation, activation, gamma
+from .maps.iterate import iterate, iterate_grid
+from .maps.model import RNN
+from .results import OrbitResult, TangentResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "BACKENDS",
+    "FORMS",
+    "RNN",
+    "Activation",
+    "OrbitResult",
+    "TangentResult",
+    "activation",
+    "gamma",
+    "iterate",
+    "iterate_grid",
+    "single_unit",
+    "__version__",
+]

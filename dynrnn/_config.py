@@ -1,0 +1,31 @@
+"""Compile-time and launch-time settings shared by every kernel.
+
+Nothing here imports Numba or CUDA; kernels import this module, never the
+other way round.
+"""
+
+# Numba fast-math flags for every ``njit`` in dynrnn.  Deliberately *not*
+# ``fastmath=True``: that adds ``nnan``/``ninf``, which lets LLVM fold
+# ``math.isfinite`` to ``True`` and so hides divergence.  ``reassoc`` and
+# ``afn`` are left out as well: the vectorisable ``exp`` in
+# ``_kernels/scalar.py`` relies on ``(t + C) - C`` rounding to an integer and
+# on the two-constant (Cody-Waite) range reduction, both of which
+# re-association would silently undo.  ``contract`` allows fused multiply-add.
+# A plain ``set``: Numba rejects a ``frozenset``.
+FASTMATH = {"nsz", "arcp", "contract"}
+
+# Keyword arguments for every CPU kernel.  ``error_model="numpy"`` makes a
+# division by zero give inf/NaN (reported as divergence) instead of raising
+# inside a kernel; it also removes the zero-divisor branch that otherwise
+# stops LLVM from vectorising the logistic function.
+JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy"}
+
+# CUDA threads per block.  Read by the launchers at call time, so tests can
+# patch it to a small value and exercise several blocks on the simulator.
+THREADS_PER_BLOCK = 128
+
+# Grid points per block in the CPU single-unit kernels: each thread iterates
+# one block of this many independent maps through all time steps, so the
+# block's state stays in L1 cache and the inner loop over grid points is
+# vectorised (SIMD) by LLVM.  256-1024 are equally good on x86-64 with AVX2.
+CPU_BLOCK = 512

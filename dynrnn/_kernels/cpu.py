@@ -1,0 +1,178 @@
+"""CPU builds of the scalar math: ``njit`` device functions, ``prange`` kernels
+and host launchers.
+
+Launchers take validated, C-contiguous host arrays, allocate scratch, and
+fill the ``out`` arrays they are given.  They mirror ``cuda.py`` name for
+name.  Kernels come from factories cached per activation name, so each is
+compiled once per activation and process.
+"""
+
+import functools
+
+import numpy as np
+from numba import njit, prange
+
+from .. import _config
+from . import scalar
+
+_device = njit(inline="always", **_config.JIT_OPTIONS)
+_exp = _device(scalar.exp)
+
+
+@functools.cache
+def activation(name):
+    """Compiled ``(sigma, dsigma, sigma_dsigma)`` for ``name``."""
+    return tuple(_device(f) for f in scalar.make_activation(name, _exp))
+
+
+@functools.cache
+def ufuncs(name):
+    """NumPy ufuncs (lazily compiled ``numba.vectorize``) for sigma and sigma'."""
+    from numba import vectorize
+
+    sigma, dsigma, _ = activation(name)
+
+    def sigma_ufunc(z):
+        return sigma(z)
+
+    def dsigma_ufunc(z):
+        return dsigma(z)
+
+    build = vectorize(fastmath=_config.FASTMATH)
+    return build(sigma_ufunc), build(dsigma_ufunc)
+
+
+# ---------------------------------------------------------------------------
+# n-unit orbits, one per grid point (also used for iterate()).
+# ---------------------------------------------------------------------------
+@functools.cache
+def _orbit_kernel(name):
+    sigma = activation(name)[0]
+    orbit = _device(scalar.make_orbit(_device(scalar.make_rnn_step(sigma))))
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out, diverged_at):
+        for g in prange(out.shape[0]):
+            diverged_at[g] = orbit(
+                W_rec[g * (W_rec.shape[0] > 1)],
+                W_in,
+                b[g * (b.shape[0] > 1)],
+                alpha[g * (alpha.shape[0] > 1)],
+                x0[g * (x0.shape[0] > 1)],
+                inputs,
+                n_steps,
+                paper,
+                leaky,
+                driven,
+                work[g],
+                out[g],
+            )
+
+    return kernel
+
+
+def iterate_grid(name, W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, out, diverged_at):
+    """Iterate G orbits of an n-unit map.
+
+    Assumes validated, C-contiguous input: W_rec (1|G, n, n), W_in (n, m),
+    b, alpha, x0 (1|G, n), inputs (n_steps, m); writes into ``out``
+    (G, n_keep, n) and ``diverged_at`` (G,).
+    """
+    G, _, n = out.shape
+    work = np.empty((G, 3, n), dtype=out.dtype)
+    _orbit_kernel(name)(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out, diverged_at)
+
+
+# ---------------------------------------------------------------------------
+# Single-unit grids: blocks of grid points iterated together, so that the
+# inner loop over grid points vectorises.
+# ---------------------------------------------------------------------------
+@functools.cache
+def _unit_block(name):
+    unit_step = _device(scalar.make_unit_step(activation(name)[0]))
+
+    @njit(**_config.JIT_OPTIONS)
+    def block(w, b, alpha, x, n_steps, paper, leaky, keep_from, out, diverged_at):
+        # Loops run over range(len) of block views, so LLVM knows every
+        # index is in bounds and non-negative, and vectorises the body.
+        m = x.shape[0]
+        for g in range(m):
+            diverged_at[g] = scalar.FINITE
+        if keep_from == 0:
+            for g in range(m):
+                out[g, 0] = x[g]
+        for t in range(1, n_steps + 1):
+            for g in range(m):
+                xn = unit_step(x[g], w[g], b[g], alpha[g], paper, leaky)
+                alive = diverged_at[g] == scalar.FINITE
+                diverged_at[g] = t if (alive and not np.isfinite(xn)) else diverged_at[g]
+                x[g] = xn if alive else np.nan
+            if t >= keep_from:
+                for g in range(m):
+                    out[g, t - keep_from] = x[g]
+
+    return block
+
+
+@functools.cache
+def _unit_kernel(name):
+    block = _unit_block(name)
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(w, b, alpha, x, n_steps, paper, leaky, keep_from, out, diverged_at, block_size):
+        G = x.shape[0]
+        for k in prange((G + block_size - 1) // block_size):
+            lo = k * block_size
+            hi = min(lo + block_size, G)
+            block(
+                w[lo:hi], b[lo:hi], alpha[lo:hi], x[lo:hi], n_steps, paper, leaky,
+                keep_from, out[lo:hi], diverged_at[lo:hi],
+            )
+
+    return kernel
+
+
+def iterate_grid_unit(name, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at):
+    """Iterate G single-unit maps.
+
+    Assumes validated, C-contiguous input of shape (G,) each; writes into
+    ``out`` (G, n_keep) and ``diverged_at`` (G,).
+    """
+    x = x0.copy()
+    keep_from = n_steps + 1 - out.shape[1]
+    _unit_kernel(name)(w, b, alpha, x, n_steps, paper, leaky, keep_from, out, diverged_at, _config.CPU_BLOCK)
+
+
+@functools.cache
+def _tangent_kernel(name):
+    step = _device(scalar.make_unit_tangent_step(activation(name)[2]))
+
+    @njit(**_config.JIT_OPTIONS)
+    def block(w, b, x, dx_dw, dx_db, n_steps):
+        m = x.shape[0]
+        for g in range(m):
+            dx_dw[g] = 0.0
+            dx_db[g] = 0.0
+        for _ in range(n_steps):
+            for g in range(m):
+                x[g], dx_dw[g], dx_db[g] = step(x[g], dx_dw[g], dx_db[g], w[g], b[g])
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(w, b, x, dx_dw, dx_db, n_steps, block_size):
+        G = x.shape[0]
+        for k in prange((G + block_size - 1) // block_size):
+            lo = k * block_size
+            hi = min(lo + block_size, G)
+            block(w[lo:hi], b[lo:hi], x[lo:hi], dx_dw[lo:hi], dx_db[lo:hi], n_steps)
+
+    return kernel
+
+
+def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
+    """Iterate G single-unit paper-form maps with forward-mode tangents.
+
+    Assumes validated, C-contiguous input of shape (G,); writes the final
+    state and its derivatives into ``x``, ``dx_dw`` and ``dx_db``.
+    """
+    x[:] = x0
+    _tangent_kernel(name)(w, b, x, dx_dw, dx_db, n_steps, _config.CPU_BLOCK)

@@ -1,0 +1,119 @@
+"""CUDA builds of the scalar math: device functions, grid-stride kernels and
+host launchers.
+
+Imported only for ``backend="cuda"`` (through ``dynrnn._backend``), never by
+``import dynrnn``.  Launchers take the same host arrays as ``cpu.py`` and fill
+``out`` in place, doing their own transfers.  Kernels carry no signatures:
+each compiles on its first launch.  CUDA keeps ``fastmath=False``; there it
+is all-or-nothing and would also flush denormals and approximate division.
+"""
+
+import functools
+import math
+
+import numpy as np
+from numba import cuda
+
+from .. import _config
+from . import scalar
+
+_device = cuda.jit(device=True)
+
+
+@functools.cache
+def activation(name):
+    """Device ``(sigma, dsigma, sigma_dsigma)`` for ``name``, using libdevice exp."""
+    return tuple(_device(f) for f in scalar.make_activation(name, math.exp))
+
+
+def _launch_config(n_items):
+    tpb = _config.THREADS_PER_BLOCK  # read at call time, so tests can patch it
+    return max(1, -(-n_items // tpb)), tpb
+
+
+@functools.cache
+def _orbit_kernel(name):
+    sigma = activation(name)[0]
+    orbit = _device(scalar.make_orbit(_device(scalar.make_rnn_step(sigma))))
+
+    @cuda.jit
+    def kernel(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out, diverged_at):
+        for g in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
+            diverged_at[g] = orbit(
+                W_rec[g * (W_rec.shape[0] > 1)],
+                W_in,
+                b[g * (b.shape[0] > 1)],
+                alpha[g * (alpha.shape[0] > 1)],
+                x0[g * (x0.shape[0] > 1)],
+                inputs,
+                n_steps,
+                paper,
+                leaky,
+                driven,
+                work[g],
+                out[g],
+            )
+
+    return kernel
+
+
+def iterate_grid(name, W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, out, diverged_at):
+    """Iterate G orbits of an n-unit map on the GPU.
+
+    Same arguments as ``cpu.iterate_grid``; copies inputs to the device and
+    the results back into ``out`` and ``diverged_at``.
+    """
+    G, _, n = out.shape
+    blocks, tpb = _launch_config(G)
+    work = cuda.device_array((G, 3, n), dtype=out.dtype)
+    d_out = cuda.device_array_like(out)
+    d_diverged_at = cuda.device_array_like(diverged_at)
+    _orbit_kernel(name)[blocks, tpb](
+        cuda.to_device(W_rec), cuda.to_device(W_in), cuda.to_device(b), cuda.to_device(alpha),
+        cuda.to_device(x0), cuda.to_device(inputs), n_steps, paper, leaky, driven,
+        work, d_out, d_diverged_at,
+    )
+    d_out.copy_to_host(out)
+    d_diverged_at.copy_to_host(diverged_at)
+
+
+def iterate_grid_unit(name, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at):
+    """Iterate G single-unit maps on the GPU (the n-unit kernel with n = 1).
+
+    Same arguments as ``cpu.iterate_grid_unit``.
+    """
+    G = x0.shape[0]
+    dtype = out.dtype
+    out3 = np.empty((G, out.shape[1], 1), dtype=dtype)
+    iterate_grid(
+        name, w.reshape(G, 1, 1), np.zeros((1, 1), dtype), b.reshape(G, 1), alpha.reshape(G, 1),
+        x0.reshape(G, 1), np.zeros((n_steps, 1), dtype), n_steps, paper, leaky, False, out3, diverged_at,
+    )
+    out[...] = out3[:, :, 0]
+
+
+@functools.cache
+def _tangent_kernel(name):
+    step = _device(scalar.make_unit_tangent_step(activation(name)[2]))
+
+    @cuda.jit
+    def kernel(w, b, x0, n_steps, x, dx_dw, dx_db):
+        for g in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+            xg, dw, db = x0[g], 0.0, 0.0
+            for _ in range(n_steps):
+                xg, dw, db = step(xg, dw, db, w[g], b[g])
+            x[g], dx_dw[g], dx_db[g] = xg, dw, db
+
+    return kernel
+
+
+def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
+    """GPU version of ``cpu.iterate_tangents``; same arguments."""
+    blocks, tpb = _launch_config(x.shape[0])
+    d_x, d_dw, d_db = (cuda.device_array_like(a) for a in (x, dx_dw, dx_db))
+    _tangent_kernel(name)[blocks, tpb](
+        cuda.to_device(w), cuda.to_device(b), cuda.to_device(x0), n_steps, d_x, d_dw, d_db
+    )
+    d_x.copy_to_host(x)
+    d_dw.copy_to_host(dx_dw)
+    d_db.copy_to_host(dx_db)

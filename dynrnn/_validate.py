@@ -1,0 +1,117 @@
+"""Argument checks and coercion shared by the public functions.
+
+Every check raises ``TypeError`` for the wrong kind of value and
+``ValueError`` for the wrong shape, range or choice, with a message that
+names the argument, what was expected and what was received.  Nothing here
+modifies its input: arrays are converted (which may copy) and only read.
+"""
+
+import numbers
+import operator
+
+import numpy as np
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``, else raise ValueError."""
+    if not isinstance(value, str) or value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {valid}; got {value!r}")
+    return value
+
+
+def integer(name, value, minimum=None, maximum=None):
+    """Return ``value`` as an int, checking its type and range.
+
+    ``bool`` and floats (even integral ones) are refused with TypeError.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+    value = operator.index(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {value}")
+    return value
+
+
+def float_dtype(name, dtype):
+    """Return ``np.dtype(dtype)`` if it is float64 or float32."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be numpy.float64 or numpy.float32; got {dtype!r}") from exc
+    if dt not in _FLOAT_DTYPES:
+        raise ValueError(f"{name} must be numpy.float64 or numpy.float32; got {dt}")
+    return dt
+
+
+def real_array(name, value, dtype, *, finite=True):
+    """Convert ``value`` to a C-contiguous array of ``dtype``.
+
+    Integer and boolean arrays are cast; complex, object, string and other
+    non-numeric input is refused with TypeError.  With ``finite=True``, NaN or
+    inf entries are refused with ValueError.  The caller's array is never
+    written to (the result may share its memory).
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real-valued array; got {type(value).__name__}") from exc
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise TypeError(f"{name} must be real-valued; got a complex array (dtype {arr.dtype})")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must be a real-valued numeric array; got dtype {arr.dtype}")
+    arr = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d arrays 0-d
+    if finite and not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+        raise ValueError(
+            f"{name} must be finite; got {arr.ravel()[bad[0]]} at flat index {bad[0]} "
+            f"({bad.size} non-finite entries)"
+        )
+    return arr
+
+
+def shape_str(shape):
+    """Format a shape for a message: ``(3, 4)``, ``(5,)`` or ``()``."""
+    return str(tuple(int(s) for s in shape))
+
+
+def leak(name, value, dtype, n_units, grid_size=None):
+    """Validate a leak rate alpha: scalar, (n,) or (G, n), every entry in [0, 1].
+
+    Returns an array of shape (1, n) or (G, n).
+    """
+    arr = real_array(name, value, dtype)
+    if arr.ndim == 0:
+        arr = np.full((1, n_units), arr, dtype=dtype)
+    elif arr.ndim == 1 and arr.shape[0] == n_units:
+        arr = arr.reshape(1, n_units)
+    elif arr.ndim == 2 and arr.shape[1] == n_units and grid_size is not None:
+        pass
+    else:
+        expected = "a scalar or shape (n,)" + (" or (G, n)" if grid_size is not None else "")
+        raise ValueError(f"{name} must be {expected} with n = {n_units}; got {shape_str(arr.shape)}")
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must lie in [0, 1]; got values in [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def grid_size(named_sizes):
+    """Common grid size G of the arrays that carry a grid axis.
+
+    ``named_sizes`` maps argument names to their leading size, or None for a
+    shared (broadcast) argument.  Sizes of 1 broadcast.  Returns G >= 1.
+    """
+    for name, size in named_sizes.items():
+        if size == 0:
+            raise ValueError(f"{name} must have at least one grid point; got an empty grid axis")
+    sizes = {name: size for name, size in named_sizes.items() if size is not None and size != 1}
+    values = set(sizes.values())
+    if len(values) > 1:
+        listed = ", ".join(f"{name}: {size}" for name, size in sizes.items())
+        raise ValueError(f"grid sizes do not match ({listed}); each must be G or shared")
+    return values.pop() if values else 1

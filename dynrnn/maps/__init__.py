@@ -1,0 +1,1 @@
+"""The RNN maps: activations, the model container and iteration (eq. 2)."""

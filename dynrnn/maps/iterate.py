@@ -1,0 +1,240 @@
+"""Iterate RNN maps: one network along a trajectory, or many at once on a grid."""
+
+import numpy as np
+
+from .. import _backend, _validate
+from .._kernels.scalar import ACTIVATIONS, FORMS
+from ..results import OrbitResult
+from .model import RNN
+
+__all__ = ["iterate", "iterate_grid"]
+
+
+def iterate(net, x0, n_steps=None, inputs=None):
+    r"""Iterate one network from ``x0`` and return its whole trajectory.
+
+    Parameters
+    ----------
+    net : RNN
+        The network.
+    x0 : array_like, shape (n,)
+        Initial state.
+    n_steps : int, optional
+        Number of steps T >= 1.  Required when ``inputs`` is None; when both
+        are given they must agree.
+    inputs : array_like, shape (T, m), optional
+        Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``); the
+        network must have ``W_in`` with m columns.
+
+    Returns
+    -------
+    ndarray, shape (T + 1, n)
+        ``x_0, x_1, ..., x_T`` in ``net.dtype``.  If a state becomes
+        non-finite it is kept as computed and every later row is NaN (see
+        `iterate_grid` for a divergence flag).
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not an `RNN`, ``n_steps`` is not an integer, or an array
+        is complex or not numeric.
+    ValueError
+        If a shape disagrees, ``x0`` or ``inputs`` holds NaN or inf,
+        ``n_steps < 1``, or neither ``n_steps`` nor ``inputs`` is given.
+
+    See Also
+    --------
+    iterate_grid : many independent maps at once, on the CPU or a GPU.
+
+    Notes
+    -----
+    Pascanu et al. (2013), eq. (2), in the form chosen by ``net.form``:
+
+    .. math:: x_t = W_{rec}\,\sigma(x_{t-1}) + W_{in} u_t + b
+
+    Examples
+    --------
+    >>> import dynrnn
+    >>> net = dynrnn.RNN(W_rec=[[0.5]], activation="linear")
+    >>> dynrnn.iterate(net, [1.0], n_steps=3).ravel().tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    """
+    if not isinstance(net, RNN):
+        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    n, m, dtype = net.n_units, net.n_inputs, net.dtype
+    x0 = _validate.real_array("x0", x0, dtype)
+    if x0.shape != (n,):
+        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+    if inputs is None:
+        if n_steps is None:
+            raise ValueError("n_steps must be given when inputs is None; got neither")
+        n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+        driven = False
+        inputs = np.zeros((n_steps, 1), dtype=dtype)
+        W_in = np.zeros((n, 1), dtype=dtype)
+    else:
+        inputs = _validate.real_array("inputs", inputs, dtype)
+        if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
+            raise ValueError(
+                f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
+                f"got {_validate.shape_str(inputs.shape)}"
+            )
+        if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
+            raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
+        n_steps = inputs.shape[0]
+        driven = True
+        W_in = net.W_in
+    leaky = net.leak is not None
+    alpha = net.leak.reshape(1, n) if leaky else np.zeros((1, n), dtype=dtype)
+    out = np.empty((1, n_steps + 1, n), dtype=dtype)
+    diverged_at = np.empty(1, dtype=np.int64)
+    _backend.get("cpu").iterate_grid(
+        net.activation, net.W_rec.reshape(1, n, n), W_in, net.b.reshape(1, n), alpha, x0.reshape(1, n),
+        inputs, n_steps, net.form == "paper", leaky, driven, out, diverged_at,
+    )
+    return out[0]
+
+
+def iterate_grid(
+    W_rec, b, x0, n_steps, *, activation, form="paper", leak=None, n_keep=1, backend="cpu", dtype=np.float64
+):
+    r"""Iterate G independent autonomous RNN maps and keep their last states.
+
+    Each grid point ``g`` has its own ``W_rec``, ``b`` and ``x0`` (or shares
+    one); the maps run in parallel on the CPU (Numba, one thread per block of
+    grid points) or on a CUDA GPU (one thread per grid point).
+
+    Parameters
+    ----------
+    W_rec : array_like, shape (G, n, n) or (n, n); or scalar or (G,) for one unit
+        Recurrent weights per grid point, or shared.  A scalar or 1-D
+        ``W_rec`` means a single-unit grid (n = 1): then ``b``, ``x0`` and
+        ``leak`` are scalars or 1-D arrays of length G.
+    b : array_like, shape (G, n) or (n,)
+        Biases per grid point, or shared.
+    x0 : array_like, shape (G, n) or (n,)
+        Initial states per grid point, or shared.
+    n_steps : int
+        Number of steps T >= 1.
+    activation : {"logistic", "tanh", "relu", "linear"}
+        The nonlinearity sigma.
+    form : {"paper", "standard"}, default "paper"
+        ``x_t = W_rec sigma(x_{t-1}) + b`` (eq. 2) or ``h_t = sigma(W_rec h_{t-1} + b)``.
+    leak : float or array_like of shape (n,) or (G, n), optional
+        Leak rate alpha in [0, 1]: ``x_t = alpha x_{t-1} + (1 - alpha) F(x_{t-1})``.
+    n_keep : int, default 1
+        How many final states to keep, 1 <= n_keep <= T + 1.
+    backend : {"cpu", "cuda"}, default "cpu"
+        Where to compute.  "cuda" imports numba.cuda on first use.
+    dtype : {numpy.float64, numpy.float32}, default numpy.float64
+        Floating-point type of the computation and of the result.
+
+    Returns
+    -------
+    OrbitResult
+        ``x`` of shape (G, n_keep, n): the states ``x_{T-n_keep+1} ... x_T``;
+        ``diverged`` (G,): True where a state became non-finite (inf or NaN);
+        ``diverged_at`` (G,): the step of the first non-finite state, or -1.
+        The first non-finite state is kept as computed and every later kept
+        state is NaN.  Divergence is a result, never an exception.
+
+    Raises
+    ------
+    ValueError
+        If a shape is wrong or grid sizes disagree, a parameter or ``x0``
+        holds NaN or inf, ``n_steps < 1``, ``n_keep`` is out of range, ``leak``
+        is outside [0, 1], or ``activation``, ``form``, ``backend`` or
+        ``dtype`` is unknown.
+    TypeError
+        If an array is complex or not numeric, or a count is not an integer.
+    RuntimeError
+        If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
+
+    See Also
+    --------
+    iterate : one network, whole trajectory, with inputs.
+
+    Notes
+    -----
+    Pascanu et al. (2013), eq. (2) with ``u_t = 0``:
+
+    .. math:: x_t = W_{rec}\,\sigma(x_{t-1}) + b
+
+    On the CPU, single-unit grids run through a kernel that iterates blocks of
+    grid points together so that the loop over grid points is vectorised.
+
+    Examples
+    --------
+    >>> import numpy as np, dynrnn
+    >>> res = dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 200, activation="logistic")
+    >>> np.round(res.x[:, -1, 0], 5).tolist()   # two attractors of the bistable map
+    [-1.77603, 1.77603]
+    """
+    dtype = _validate.float_dtype("dtype", dtype)
+    _validate.choice("activation", activation, ACTIVATIONS)
+    _validate.choice("form", form, FORMS)
+    n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+    n_keep = _validate.integer("n_keep", n_keep, minimum=1, maximum=n_steps + 1)
+    kernels = _backend.get(backend)
+    W_rec = _validate.real_array("W_rec", W_rec, dtype)
+    b = _validate.real_array("b", b, dtype)
+    x0 = _validate.real_array("x0", x0, dtype)
+    paper = form == "paper"
+    if W_rec.ndim <= 1:
+        return _iterate_grid_unit(kernels, activation, W_rec, b, x0, n_steps, paper, leak, n_keep, dtype)
+
+    if W_rec.ndim not in (2, 3) or W_rec.shape[-1] != W_rec.shape[-2]:
+        raise ValueError(
+            f"W_rec must have shape (n, n) or (G, n, n), or be a scalar or (G,) for one unit; "
+            f"got {_validate.shape_str(W_rec.shape)}"
+        )
+    n = W_rec.shape[-1]
+    if n == 0:
+        raise ValueError(f"W_rec must have n >= 1 units; got {_validate.shape_str(W_rec.shape)}")
+    b = _per_point("b", b, n)
+    x0 = _per_point("x0", x0, n)
+    W_rec = W_rec.reshape((-1, n, n))
+    G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0]})
+    leaky = leak is not None
+    alpha = _validate.leak("leak", leak, dtype, n, grid_size=G) if leaky else np.zeros((1, n), dtype=dtype)
+    if alpha.shape[0] not in (1, G):
+        raise ValueError(f"leak must have shape (n,) or (G, n) with G = {G}; got {_validate.shape_str(alpha.shape)}")
+    out = np.empty((G, n_keep, n), dtype=dtype)
+    diverged_at = np.empty(G, dtype=np.int64)
+    kernels.iterate_grid(
+        activation, W_rec, np.zeros((n, 1), dtype=dtype), b, alpha, x0, np.zeros((n_steps, 1), dtype=dtype),
+        n_steps, paper, leaky, False, out, diverged_at,
+    )
+    return OrbitResult(x=out, diverged=diverged_at >= 0, diverged_at=diverged_at)
+
+
+def _per_point(name, arr, n):
+    """Reshape a shared (n,) or per-point (G, n) array to (1|G, n)."""
+    if arr.ndim == 1 and arr.shape[0] == n:
+        return arr.reshape(1, n)
+    if arr.ndim == 2 and arr.shape[1] == n:
+        return arr
+    raise ValueError(f"{name} must have shape (n,) or (G, n) with n = {n}; got {_validate.shape_str(arr.shape)}")
+
+
+def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_keep, dtype):
+    """Single-unit grid: every argument a scalar or a 1-D array of length G (or 1)."""
+    for name, arr in (("b", b), ("x0", x0)):
+        if arr.ndim > 1:
+            raise ValueError(
+                f"{name} must be a scalar or a 1-D array of length G when W_rec is a scalar or 1-D "
+                f"(a single-unit grid); got {_validate.shape_str(arr.shape)}"
+            )
+    leaky = leak is not None
+    alpha = _validate.real_array("leak", leak if leaky else 0.0, dtype)
+    if alpha.ndim > 1:
+        raise ValueError(f"leak must be a scalar or a 1-D array of length G; got {_validate.shape_str(alpha.shape)}")
+    if np.any((alpha < 0) | (alpha > 1)):
+        raise ValueError(f"leak must lie in [0, 1]; got values in [{alpha.min()}, {alpha.max()}]")
+    sizes = {name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))}
+    G = _validate.grid_size(sizes)
+    w, b, x0, alpha = (np.ascontiguousarray(np.broadcast_to(a.reshape(-1), (G,))) for a in (w, b, x0, alpha))
+    out = np.empty((G, n_keep), dtype=dtype)
+    diverged_at = np.empty(G, dtype=np.int64)
+    kernels.iterate_grid_unit(activation, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at)
+    return OrbitResult(x=out.reshape(G, n_keep, 1), diverged=diverged_at >= 0, diverged_at=diverged_at)

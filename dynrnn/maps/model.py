@@ -1,0 +1,124 @@
+"""The RNN parameter container."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _validate
+from .._kernels.scalar import ACTIVATIONS, FORMS
+
+__all__ = ["RNN"]
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class RNN:
+    r"""An immutable recurrent network: ``W_rec``, ``W_in``, ``b``, sigma, form, leak.
+
+    Parameters
+    ----------
+    W_rec : array_like, shape (n, n)
+        Recurrent weights.
+    W_in : array_like, shape (n, m), optional
+        Input weights; None for an autonomous network (m = 0).
+    b : array_like, shape (n,), optional
+        Bias; zeros by default.
+    activation : {"tanh", "logistic", "relu", "linear"}, default "tanh"
+        The element-wise nonlinearity sigma.
+    form : {"paper", "standard"}, default "paper"
+        Where sigma is applied (see Notes).
+    leak : float or array_like of shape (n,), optional
+        Leak rate alpha in [0, 1], per unit or shared; None for no leak.
+    dtype : {numpy.float64, numpy.float32}, default numpy.float64
+        Floating-point type of the parameters and of every computation.
+
+    Attributes
+    ----------
+    W_rec, W_in, b, leak : ndarray
+        Read-only copies of the parameters (``W_in`` has shape (n, 0) when
+        the network has no input; ``leak`` is None or shape (n,)).
+    activation, form : str
+    dtype : numpy.dtype
+
+    Raises
+    ------
+    ValueError
+        If a shape is wrong, a parameter is NaN or inf, ``leak`` is outside
+        [0, 1], or ``activation``, ``form`` or ``dtype`` is unknown.
+    TypeError
+        If a parameter is complex or not numeric.
+
+    Notes
+    -----
+    The paper form is eq. (2) of Pascanu, Mikolov & Bengio (2013):
+
+    .. math:: x_t = W_{rec}\,\sigma(x_{t-1}) + W_{in} u_t + b
+
+    The standard form is ``h_t = sigma(W_rec h_{t-1} + W_in u_t + b)``; with
+    ``h_0 = sigma(x_0)`` it is the same system, ``h_t = sigma(x_t)``
+    (footnote 1 of the paper).  With a leak alpha, either map ``F`` becomes
+    ``x_t = alpha x_{t-1} + (1 - alpha) F(x_{t-1}, u_t)`` (Sec. 3.1; Jaeger
+    et al. 2007).
+
+    Examples
+    --------
+    >>> import numpy as np, dynrnn
+    >>> net = dynrnn.RNN(W_rec=[[5.0]], b=[-2.5], activation="logistic")
+    >>> net.n_units, net.n_inputs
+    (1, 0)
+    """
+
+    W_rec: np.ndarray
+    W_in: np.ndarray
+    b: np.ndarray
+    activation: str
+    form: str
+    leak: object
+    dtype: np.dtype
+
+    def __init__(self, W_rec, W_in=None, b=None, activation="tanh", form="paper", leak=None, dtype=np.float64):
+        dtype = _validate.float_dtype("dtype", dtype)
+        _validate.choice("activation", activation, ACTIVATIONS)
+        _validate.choice("form", form, FORMS)
+        W_rec = _validate.real_array("W_rec", W_rec, dtype)
+        if W_rec.ndim != 2 or W_rec.shape[0] != W_rec.shape[1] or W_rec.shape[0] == 0:
+            raise ValueError(f"W_rec must have shape (n, n) with n >= 1; got {_validate.shape_str(W_rec.shape)}")
+        n = W_rec.shape[0]
+        if W_in is None:
+            W_in = np.zeros((n, 0), dtype=dtype)
+        else:
+            W_in = _validate.real_array("W_in", W_in, dtype)
+            if W_in.ndim != 2 or W_in.shape[0] != n:
+                raise ValueError(f"W_in must have shape (n, m) with n = {n}; got {_validate.shape_str(W_in.shape)}")
+        if b is None:
+            b = np.zeros(n, dtype=dtype)
+        else:
+            b = _validate.real_array("b", b, dtype)
+            if b.shape != (n,):
+                raise ValueError(f"b must have shape (n,) with n = {n}; got {_validate.shape_str(b.shape)}")
+        if leak is not None:
+            leak = _validate.leak("leak", leak, dtype, n).reshape(n)
+        for name, value in (("W_rec", W_rec), ("W_in", W_in), ("b", b), ("leak", leak)):
+            if value is not None:
+                value = value.copy()  # never share memory with the caller
+                value.flags.writeable = False
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "activation", activation)
+        object.__setattr__(self, "form", form)
+        object.__setattr__(self, "dtype", dtype)
+
+    @property
+    def n_units(self):
+        """Number of units n."""
+        return self.W_rec.shape[0]
+
+    @property
+    def n_inputs(self):
+        """Input dimension m (0 for an autonomous network)."""
+        return self.W_in.shape[1]
+
+    def __repr__(self):
+        leak = "None" if self.leak is None else f"<array {self.leak.shape}>"
+        return (
+            f"RNN(n_units={self.n_units}, n_inputs={self.n_inputs}, activation={self.activation!r}, "
+            f"form={self.form!r}, leak={leak}, dtype={self.dtype})"
+        )

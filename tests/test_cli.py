@@ -1,0 +1,107 @@
+"""The ``dynrnn`` command line: ``dynrnn info`` and ``dynrnn figures``."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dynrnn.cli import main
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+FAKE_SCRIPT = '''"""A fake figure for the CLI tests."""
+import argparse
+from pathlib import Path
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--backend")
+    args = p.parse_args(argv)
+    path = Path(args.out) / f"{Path(__file__).stem}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{args.preset} {args.backend}")
+    return [path]
+'''
+
+
+@pytest.fixture
+def fake_root(tmp_path):
+    analysis = tmp_path / "analysis"
+    analysis.mkdir()
+    for name in ("alpha", "beta", "_helper"):
+        (analysis / f"{name}.py").write_text(FAKE_SCRIPT)
+    return tmp_path
+
+
+def test_info_runs(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for key in ("dynrnn", "numpy", "numba", "cpu", "memory", "NUMBA_NUM_THREADS", "gpu"):
+        assert key in out
+
+
+def test_unknown_figure_lists_available_names(fake_root, capsys):
+    assert main(["figures", "nope", "--root", str(fake_root)]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "alpha, beta" in err and "_helper" not in err
+
+
+def test_missing_analysis_folder_is_a_usage_error(tmp_path, capsys):
+    assert main(["figures", "--root", str(tmp_path)]) == 2
+    assert "analysis/" in capsys.readouterr().err
+
+
+def test_figures_runs_scripts_and_reports_files(fake_root, tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert (
+        main(
+            [
+                "figures",
+                "beta",
+                "--root",
+                str(fake_root),
+                "--out",
+                str(out_dir),
+                "--preset",
+                "quick",
+            ]
+        )
+        == 0
+    )
+    assert (out_dir / "beta.txt").read_text() == "quick cpu"
+    assert not (out_dir / "alpha.txt").exists()
+    out = capsys.readouterr().out
+    assert "A fake figure" in out and "beta.txt" in out and "Total: 1 figure(s)" in out
+
+
+@pytest.mark.slow
+def test_phase_diagram_quick(tmp_path):
+    assert (
+        main(
+            [
+                "figures",
+                "phase_diagram",
+                "--preset",
+                "quick",
+                "--root",
+                str(CHECKOUT),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    for ext in ("png", "npz", "json"):
+        assert (tmp_path / f"phase_diagram.{ext}").is_file()
+    with np.load(tmp_path / "phase_diagram.npz") as d:
+        assert all(np.isfinite(d[k]).all() for k in d.files)
+        # At w ~ 5 the runs end apart between the folds (b in (-2.6556, -2.3444) at w = 5 exactly).
+        j = np.argmin(np.abs(d["w"] - 5.0))
+        lower = np.interp(d["w"][j], d["fold_w"], d["fold_b_lower"])
+        upper = np.interp(d["w"][j], d["fold_w"], d["fold_b_upper"])
+        b_bistable = d["b"][d["bistable"][:, j]]
+        db = d["b"][1] - d["b"][0]
+        assert lower - db < b_bistable.min() < lower + db
+        assert upper - db < b_bistable.max() < upper + db
+        # Nothing left of the cusp: period-2 orbits with opposite phases are not bistability.
+        assert not d["bistable"][:, d["w"] < 3.5].any()
