@@ -36,12 +36,8 @@ def make_parser(description: str, *, default_seed: int = 0) -> argparse.Argument
         default="paper",
         help="parameter set: 'paper' (full size) or 'quick' (seconds, for CI)",
     )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
-    )
-    parser.add_argument(
-        "--backend", choices=BACKEND_NAMES, default="cpu", help="dynrnn compute backend"
-    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default="cpu", help="dynrnn compute backend")
     parser.add_argument(
         "--seed",
         type=int,

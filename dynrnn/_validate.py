@@ -69,8 +69,7 @@ def real_array(name, value, dtype, *, finite=True):
     if finite and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))
         raise ValueError(
-            f"{name} must be finite; got {arr.ravel()[bad[0]]} at flat index {bad[0]} "
-            f"({bad.size} non-finite entries)"
+            f"{name} must be finite; got {arr.ravel()[bad[0]]} at flat index {bad[0]} ({bad.size} non-finite entries)"
         )
     return arr
 

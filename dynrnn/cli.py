@@ -63,9 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="checkout holding analysis/ (default: current directory, else the "
         "folder above the installed dynrnn package)",
     )
-    fig.add_argument(
-        "--backend", choices=BACKENDS, default="cpu", help="compute backend (default: cpu)"
-    )
+    fig.add_argument("--backend", choices=BACKENDS, default="cpu", help="compute backend (default: cpu)")
     fig.add_argument("--list", action="store_true", help="list the available figures and exit")
     fig.set_defaults(func=_cmd_figures)
 
@@ -112,8 +110,7 @@ def _find_root(root: Path | None) -> Path:
             return candidate.resolve()
     looked = " and ".join(str(c) for c in dict.fromkeys(candidates))
     raise _CLIError(
-        f"cannot find an analysis/ folder (looked in {looked}); "
-        "run from a dynrnn checkout or pass --root CHECKOUT"
+        f"cannot find an analysis/ folder (looked in {looked}); run from a dynrnn checkout or pass --root CHECKOUT"
     )
 
 
@@ -172,9 +169,7 @@ def _cmd_figures(args) -> int:
     unknown = [n for n in names if n not in scripts]
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
-        raise _CLIError(
-            f"unknown figure name{plural}: {', '.join(unknown)}. Available: {', '.join(scripts)}"
-        )
+        raise _CLIError(f"unknown figure name{plural}: {', '.join(unknown)}. Available: {', '.join(scripts)}")
 
     out = (args.out if args.out is not None else root / "figures").resolve()
     os.environ.setdefault("MPLBACKEND", "Agg")  # scripts never show windows
@@ -206,8 +201,7 @@ def _cmd_figures(args) -> int:
     total = _seconds(time.perf_counter() - t_all)
     done = len(names) - len(failed)
     _say(
-        f"Total: {done} figure(s), {n_files} file(s) in {total}"
-        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+        f"Total: {done} figure(s), {n_files} file(s) in {total}" + (f"; FAILED: {', '.join(failed)}" if failed else "")
     )
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -298,8 +292,7 @@ def _cmd_info(args) -> int:
         ("memory", _memory()),
         (
             "numba threads",
-            f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}"
-            f" ({'from environment' if env_threads else 'default'})",
+            f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS} ({'from environment' if env_threads else 'default'})",
         ),
         ("numba.cuda", f"importable: {importable}"),
         ("gpu", gpu),

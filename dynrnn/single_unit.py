@@ -78,7 +78,8 @@ def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu",
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        shapes = ", ".join(f"{n} {_validate.shape_str(a.shape)}" for n, a in zip(("w", "b", "x0"), arrays))
+        names = ("w", "b", "x0")
+        shapes = ", ".join(f"{n} {_validate.shape_str(a.shape)}" for n, a in zip(names, arrays, strict=True))
         raise ValueError(f"w, b and x0 must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"w, b and x0 must have at least one grid point; got broadcast shape {shape}")

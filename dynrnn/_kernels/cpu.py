@@ -125,8 +125,16 @@ def _unit_kernel(name):
             lo = k * block_size
             hi = min(lo + block_size, G)
             block(
-                w[lo:hi], b[lo:hi], alpha[lo:hi], x[lo:hi], n_steps, paper, leaky,
-                keep_from, out[lo:hi], diverged_at[lo:hi],
+                w[lo:hi],
+                b[lo:hi],
+                alpha[lo:hi],
+                x[lo:hi],
+                n_steps,
+                paper,
+                leaky,
+                keep_from,
+                out[lo:hi],
+                diverged_at[lo:hi],
             )
 
     return kernel

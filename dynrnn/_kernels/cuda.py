@@ -26,6 +26,13 @@ def activation(name):
     return tuple(_device(f) for f in scalar.make_activation(name, math.exp))
 
 
+def _quiet():
+    """Silence NumPy float warnings: the CUDA simulator runs kernels as Python
+    on NumPy scalars, which warn on overflow where the hardware (and the CPU
+    kernels) silently produce inf, reported as divergence."""
+    return np.errstate(all="ignore")
+
+
 def _launch_config(n_items):
     tpb = _config.THREADS_PER_BLOCK  # read at call time, so tests can patch it
     return max(1, -(-n_items // tpb)), tpb
@@ -68,11 +75,22 @@ def iterate_grid(name, W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky,
     work = cuda.device_array((G, 3, n), dtype=out.dtype)
     d_out = cuda.device_array_like(out)
     d_diverged_at = cuda.device_array_like(diverged_at)
-    _orbit_kernel(name)[blocks, tpb](
-        cuda.to_device(W_rec), cuda.to_device(W_in), cuda.to_device(b), cuda.to_device(alpha),
-        cuda.to_device(x0), cuda.to_device(inputs), n_steps, paper, leaky, driven,
-        work, d_out, d_diverged_at,
-    )
+    with _quiet():
+        _orbit_kernel(name)[blocks, tpb](
+            cuda.to_device(W_rec),
+            cuda.to_device(W_in),
+            cuda.to_device(b),
+            cuda.to_device(alpha),
+            cuda.to_device(x0),
+            cuda.to_device(inputs),
+            n_steps,
+            paper,
+            leaky,
+            driven,
+            work,
+            d_out,
+            d_diverged_at,
+        )
     d_out.copy_to_host(out)
     d_diverged_at.copy_to_host(diverged_at)
 
@@ -86,8 +104,19 @@ def iterate_grid_unit(name, w, b, alpha, x0, n_steps, paper, leaky, out, diverge
     dtype = out.dtype
     out3 = np.empty((G, out.shape[1], 1), dtype=dtype)
     iterate_grid(
-        name, w.reshape(G, 1, 1), np.zeros((1, 1), dtype), b.reshape(G, 1), alpha.reshape(G, 1),
-        x0.reshape(G, 1), np.zeros((n_steps, 1), dtype), n_steps, paper, leaky, False, out3, diverged_at,
+        name,
+        w.reshape(G, 1, 1),
+        np.zeros((1, 1), dtype),
+        b.reshape(G, 1),
+        alpha.reshape(G, 1),
+        x0.reshape(G, 1),
+        np.zeros((n_steps, 1), dtype),
+        n_steps,
+        paper,
+        leaky,
+        False,
+        out3,
+        diverged_at,
     )
     out[...] = out3[:, :, 0]
 
@@ -111,9 +140,10 @@ def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
     """GPU version of ``cpu.iterate_tangents``; same arguments."""
     blocks, tpb = _launch_config(x.shape[0])
     d_x, d_dw, d_db = (cuda.device_array_like(a) for a in (x, dx_dw, dx_db))
-    _tangent_kernel(name)[blocks, tpb](
-        cuda.to_device(w), cuda.to_device(b), cuda.to_device(x0), n_steps, d_x, d_dw, d_db
-    )
+    with _quiet():
+        _tangent_kernel(name)[blocks, tpb](
+            cuda.to_device(w), cuda.to_device(b), cuda.to_device(x0), n_steps, d_x, d_dw, d_db
+        )
     d_x.copy_to_host(x)
     d_dw.copy_to_host(dx_dw)
     d_db.copy_to_host(dx_db)

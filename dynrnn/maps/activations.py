@@ -1,7 +1,7 @@
 """Activation functions sigma, their derivatives and the bound gamma = sup|sigma'|."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import _validate
 from .._kernels.scalar import ACTIVATIONS

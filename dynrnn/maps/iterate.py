@@ -89,8 +89,19 @@ def iterate(net, x0, n_steps=None, inputs=None):
     out = np.empty((1, n_steps + 1, n), dtype=dtype)
     diverged_at = np.empty(1, dtype=np.int64)
     _backend.get("cpu").iterate_grid(
-        net.activation, net.W_rec.reshape(1, n, n), W_in, net.b.reshape(1, n), alpha, x0.reshape(1, n),
-        inputs, n_steps, net.form == "paper", leaky, driven, out, diverged_at,
+        net.activation,
+        net.W_rec.reshape(1, n, n),
+        W_in,
+        net.b.reshape(1, n),
+        alpha,
+        x0.reshape(1, n),
+        inputs,
+        n_steps,
+        net.form == "paper",
+        leaky,
+        driven,
+        out,
+        diverged_at,
     )
     return out[0]
 
@@ -202,8 +213,19 @@ def iterate_grid(
     out = np.empty((G, n_keep, n), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
     kernels.iterate_grid(
-        activation, W_rec, np.zeros((n, 1), dtype=dtype), b, alpha, x0, np.zeros((n_steps, 1), dtype=dtype),
-        n_steps, paper, leaky, False, out, diverged_at,
+        activation,
+        W_rec,
+        np.zeros((n, 1), dtype=dtype),
+        b,
+        alpha,
+        x0,
+        np.zeros((n_steps, 1), dtype=dtype),
+        n_steps,
+        paper,
+        leaky,
+        False,
+        out,
+        diverged_at,
     )
     return OrbitResult(x=out, diverged=diverged_at >= 0, diverged_at=diverged_at)
 
@@ -231,7 +253,9 @@ def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_ke
         raise ValueError(f"leak must be a scalar or a 1-D array of length G; got {_validate.shape_str(alpha.shape)}")
     if np.any((alpha < 0) | (alpha > 1)):
         raise ValueError(f"leak must lie in [0, 1]; got values in [{alpha.min()}, {alpha.max()}]")
-    sizes = {name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))}
+    sizes = {
+        name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))
+    }
     G = _validate.grid_size(sizes)
     w, b, x0, alpha = (np.ascontiguousarray(np.broadcast_to(a.reshape(-1), (G,))) for a in (w, b, x0, alpha))
     out = np.empty((G, n_keep), dtype=dtype)
