@@ -143,9 +143,7 @@ def dynrnn_runner(backend):
     from dynrnn.single_unit import iterate_tangents
 
     def run(w, b, x0, n_steps):
-        res = iterate_tangents(
-            w, b, x0, n_steps, activation="logistic", backend=backend
-        )
+        res = iterate_tangents(w, b, x0, n_steps, activation="logistic", backend=backend)
         return np.asarray(res.x), np.asarray(res.dx_dw), np.asarray(res.dx_db)
 
     return run
@@ -196,15 +194,11 @@ def jax_runner():
 
     def final_state(w, b, x0, n_steps):
         x = jnp.full_like(w, x0)
-        return jax.lax.fori_loop(
-            0, n_steps, lambda _, x: w * jax.nn.sigmoid(x) + b, x
-        )
+        return jax.lax.fori_loop(0, n_steps, lambda _, x: w * jax.nn.sigmoid(x) + b, x)
 
     def tangents(w, b, x0, n_steps):
         def push(tw, tb):
-            return jax.jvp(
-                lambda w, b: final_state(w, b, x0, n_steps), (w, b), (tw, tb)
-            )
+            return jax.jvp(lambda w, b: final_state(w, b, x0, n_steps), (w, b), (tw, tb))
 
         one, zero = jnp.ones_like(w), jnp.zeros_like(w)
         x, dx = jax.vmap(push)(jnp.stack([one, zero]), jnp.stack([zero, one]))
@@ -310,7 +304,7 @@ def max_rel_error(got, ref, mask):
         mismatch or a non-finite value.
     """
     worst = 0.0
-    for g, r in zip(got, ref):
+    for g, r in zip(got, ref, strict=True):
         g = np.asarray(g, dtype=np.float64)
         if g.shape != r.shape:
             return float("inf")
@@ -428,9 +422,20 @@ def measure_isolated(key, n_grid, n_steps, repeats, workdir):
     dict
         As :func:`measure`.
     """
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", key,
-           "--grid", str(n_grid), "--steps", str(n_steps),
-           "--repeats", str(repeats), "--workdir", str(workdir)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        key,
+        "--grid",
+        str(n_grid),
+        "--steps",
+        str(n_steps),
+        "--repeats",
+        str(repeats),
+        "--workdir",
+        str(workdir),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     meta = workdir / f"{key}.json"
     if proc.returncode != 0 or not meta.exists():
@@ -642,9 +647,12 @@ def summary_text(rows, n_grid, n_steps, repeats, mask, roof, isolated=True):
 
 def _git_commit():
     """Short HEAD hash (``+ uncommitted changes`` if dirty), or 'uncommitted'."""
+
     def git(*cmd):
         return subprocess.run(
-            ["git", "-C", str(REPO), *cmd], capture_output=True, text=True,
+            ["git", "-C", str(REPO), *cmd],
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout.strip()
 
@@ -732,8 +740,10 @@ def provenance(argv, torch_threads="n/a"):
         ("torch", _version("torch")),
         ("jaxlib", _version("jaxlib")),
         ("jax", _version("jax")),
-        ("NUMBA_NUM_THREADS", f"{numba.config.NUMBA_NUM_THREADS} "
-                              f"(numba.get_num_threads() = {numba.get_num_threads()})"),
+        (
+            "NUMBA_NUM_THREADS",
+            f"{numba.config.NUMBA_NUM_THREADS} (numba.get_num_threads() = {numba.get_num_threads()})",
+        ),
         ("torch threads", torch_threads),
     ]
     return "\n".join(f"- {key}: {value}" for key, value in items)
@@ -754,9 +764,7 @@ def write_results(text, argv, torch_threads="n/a", path=RESULTS):
         File to append to; created with a title if missing.
     """
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    section = (
-        f"\n## bench_grid, {now}\n\n{provenance(argv, torch_threads)}\n\n```\n{text}\n```\n"
-    )
+    section = f"\n## bench_grid, {now}\n\n{provenance(argv, torch_threads)}\n\n```\n{text}\n```\n"
     if not path.exists():
         section = "# Benchmark results\n\nAppended by the scripts in benchmarks/.\n" + section
     with open(path, "a") as fh:
@@ -779,18 +787,19 @@ def parse_args(argv):
         With ``grid`` and ``repeats`` filled in from ``--quick`` when unset.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="CI mode: grid 200x200, 3 repeats")
-    parser.add_argument("--grid", type=int, default=None,
-                        help="points per axis (default 1000, 200 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="CI mode: grid 200x200, 3 repeats")
+    parser.add_argument("--grid", type=int, default=None, help="points per axis (default 1000, 200 with --quick)")
     parser.add_argument("--steps", type=int, default=50, help="map steps (default 50)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timed calls per implementation (default 7, 3 with --quick)")
-    parser.add_argument("--write", action="store_true",
-                        help=f"append the results to {RESULTS.relative_to(REPO)}")
-    parser.add_argument("--in-process", action="store_true",
-                        help="measure all implementations in this process instead of "
-                             "one fresh process each (thread pools may then interfere)")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed calls per implementation (default 7, 3 with --quick)"
+    )
+    parser.add_argument("--write", action="store_true", help=f"append the results to {RESULTS.relative_to(REPO)}")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure all implementations in this process instead of "
+        "one fresh process each (thread pools may then interfere)",
+    )
     parser.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -822,20 +831,19 @@ def main(argv=None):
         worker(args.worker, args.grid, args.steps, args.repeats, args.workdir)
         return 0
     try:
-        rows, mask = run_all(args.grid, args.steps, args.repeats,
-                             isolated=not args.in_process)
+        rows, mask = run_all(args.grid, args.steps, args.repeats, isolated=not args.in_process)
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
     roof = exp_roofline(repeats=20 if args.quick else 50)
-    text = summary_text(rows, args.grid, args.steps, args.repeats, mask, roof,
-                        isolated=not args.in_process)
+    text = summary_text(rows, args.grid, args.steps, args.repeats, mask, roof, isolated=not args.in_process)
     print(text)
     if args.write:
         torch_row = rows[list(RUNNERS).index("torch")]
         write_results(text, recorded, torch_row.get("torch_threads", "n/a"))
         print(f"\nappended to {RESULTS}")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

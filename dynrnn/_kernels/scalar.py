@@ -33,13 +33,14 @@ _SHIFTER = 6755399441055744.0  # 1.5 * 2**52: t + _SHIFTER rounds t to an intege
 _SHIFTER_BITS = int(np.float64(_SHIFTER).view(np.int64))
 _TWO_M54 = 2.0**-54
 _TWO_P54 = 2.0**54
+_C = tuple(1.0 / math.factorial(k) for k in range(14))  # Taylor coefficients of exp
 
 
 def exp(z):
     """exp(z) in float64 from operations that vectorise (no libm call).
 
-    Range reduction z = n ln2 + r with |r| <= ln2/2 (Cody-Waite), a degree-13
-    Taylor polynomial for exp(r) (truncation < 1e-17), and 2**n built in the
+    Range reduction z = n ln2 + r with |r| <= ln2/2 (Cody-Waite), the degree-13
+    Taylor polynomial of exp(r) (truncation < 1e-17), and 2**n built in the
     exponent bits.  Arguments below -708 or above 709 are scaled in two steps,
     so gradual underflow and overflow to inf match libm.  Measured against
     glibc over [-750, 715]: at most 1 ulp apart, identical in 94% of cases.
@@ -50,20 +51,20 @@ def exp(z):
     t = zc * _LOG2E + _SHIFTER
     nf = t - _SHIFTER
     r = (zc - nf * _LN2_HI) - nf * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    # exp(r) = sum r^k / k!, k <= 13: the low-order terms by Horner (for
+    # accuracy), the high-order tail by Estrin (for a shorter dependency chain).
+    r2 = r * r
+    r4 = r2 * r2
+    a0 = _C[5] + _C[6] * r
+    a1 = _C[7] + _C[8] * r
+    a2 = _C[9] + _C[10] * r
+    a3 = _C[11] + _C[12] * r
+    tail = (a0 + a1 * r2) + ((a2 + a3 * r2) + _C[13] * r4) * r4
+    p = _C[4] + r * tail
+    p = _C[3] + r * p
+    p = _C[2] + r * p
+    p = _C[1] + r * p
+    p = _C[0] + r * p
     small = zc < -708.0
     big = zc > 709.0
     bias = 1023 + 54 if small else (1023 - 54 if big else 1023)
