@@ -13,7 +13,14 @@ from ._kernels.scalar import ACTIVATIONS, FORMS
 from .maps.activations import Activation, activation, gamma
 from .maps.iterate import iterate, iterate_grid
 from .maps.model import RNN
-from .results import OrbitResult, TangentResult
+from .results import (
+    OrbitResult,
+    SingleUnitBifurcations,
+    SingleUnitCusp,
+    SingleUnitCycles,
+    SingleUnitFixedPoints,
+    TangentResult,
+)
 
 __version__ = "0.1.0"
 
@@ -24,6 +31,10 @@ __all__ = [
     "RNN",
     "Activation",
     "OrbitResult",
+    "SingleUnitBifurcations",
+    "SingleUnitCusp",
+    "SingleUnitCycles",
+    "SingleUnitFixedPoints",
     "TangentResult",
     "activation",
     "gamma",

@@ -1,0 +1,60 @@
+"""Shared fixtures and hypothesis profiles.
+
+Hypothesis profiles: ``dev`` (25 examples, the default) and ``ci`` (150),
+picked by the ``HYPOTHESIS_PROFILE`` environment variable.  Both have no
+deadline, because the first example of a test pays the JIT compile.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/naive.py, tests/strategies.py
+
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("ci", max_examples=150, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+SEED = 20130201  # fixed: arXiv 1211.5063v2, Feb 2013
+
+
+def cuda_simulator():
+    """True when the CUDA simulator was enabled in the shell before Python started."""
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
+
+
+def cuda_usable():
+    """True on the CUDA simulator or with a usable GPU (imports numba.cuda only if needed)."""
+    if cuda_simulator():
+        return True
+    try:
+        from numba import cuda
+    except ImportError:  # pragma: no cover - depends on the install
+        return False
+    return bool(cuda.is_available())
+
+
+CUDA_USABLE = cuda_usable()
+skip_without_cuda = pytest.mark.skipif(
+    not CUDA_USABLE, reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts"
+)
+
+
+@pytest.fixture
+def rng():
+    """A NumPy generator with a fixed seed, fresh for every test."""
+    return np.random.default_rng(SEED)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, skip_without_cuda])],
+)
+def backend(request):
+    """Run a test on every backend; "cuda" is marked ``cuda`` and skipped without a GPU or simulator."""
+    return request.param
