@@ -10,11 +10,22 @@ Importing dynrnn imports neither CUDA nor matplotlib.
 from . import single_unit
 from ._backend import BACKENDS
 from ._kernels.scalar import ACTIVATIONS, FORMS
+from .dynamics.basins import basins
+from .dynamics.continuation import continuation, fold_continuation
+from .dynamics.fixed_points import fixed_points
+from .dynamics.orbits import orbit_diagram, sensitivity
 from .maps.activations import Activation, activation, gamma
 from .maps.iterate import iterate, iterate_grid
 from .maps.model import RNN
 from .results import (
+    BasinResult,
+    BifurcationEvent,
+    ContinuationResult,
+    FixedPointResult,
+    FoldCurveResult,
+    OrbitDiagramResult,
     OrbitResult,
+    SensitivityResult,
     SingleUnitBifurcations,
     SingleUnitCusp,
     SingleUnitCycles,
@@ -30,16 +41,29 @@ __all__ = [
     "FORMS",
     "RNN",
     "Activation",
+    "BasinResult",
+    "BifurcationEvent",
+    "ContinuationResult",
+    "FixedPointResult",
+    "FoldCurveResult",
+    "OrbitDiagramResult",
     "OrbitResult",
+    "SensitivityResult",
     "SingleUnitBifurcations",
     "SingleUnitCusp",
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
     "TangentResult",
     "activation",
+    "basins",
+    "continuation",
+    "fixed_points",
+    "fold_continuation",
     "gamma",
     "iterate",
     "iterate_grid",
+    "orbit_diagram",
+    "sensitivity",
     "single_unit",
     "__version__",
 ]

@@ -20,6 +20,11 @@ FASTMATH = {"nsz", "arcp", "contract"}
 # stops LLVM from vectorising the logistic function.
 JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy"}
 
+# Defaults of `dynrnn.fixed_points`: Newton stops when ||F(x) - x||_2 <= tol,
+# and gives up on a start after this many damped Newton steps.
+FIXED_POINT_TOL = 1e-10
+FIXED_POINT_MAX_ITER = 100
+
 # CUDA threads per block.  Read by the launchers at call time, so tests can
 # patch it to a small value and exercise several blocks on the simulator.
 THREADS_PER_BLOCK = 128

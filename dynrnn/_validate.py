@@ -66,6 +66,10 @@ def real_array(name, value, dtype, *, finite=True):
     if kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued numeric array; got dtype {arr.dtype}")
     arr = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d arrays 0-d
+    if not arr.flags.writeable:
+        # Numba types read-only arrays apart and would compile every kernel
+        # again for them; a private copy is cheaper.  Kernels never write it.
+        arr = arr.copy()
     if finite and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))
         raise ValueError(

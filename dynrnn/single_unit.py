@@ -107,7 +107,7 @@ def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu",
         raise ValueError(f"w, b and x0 must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"w, b and x0 must have at least one grid point; got broadcast shape {shape}")
-    w, b, x0 = (np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays)
+    w, b, x0 = (np.broadcast_to(a, shape).reshape(-1).copy() for a in arrays)
     x, dx_dw, dx_db = (np.empty(w.shape, dtype=dtype) for _ in range(3))
     kernels.iterate_tangents(activation, w, b, x0, n_steps, x, dx_dw, dx_db)
     diverged = ~(np.isfinite(x) & np.isfinite(dx_dw) & np.isfinite(dx_db))
@@ -130,7 +130,7 @@ def _broadcast(**named):
         raise ValueError(f"{names} must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"{' and '.join(arrays)} must have at least one grid point; got broadcast shape {shape}")
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays.values()]
+    flat = [np.broadcast_to(a, shape).reshape(-1).copy() for a in arrays.values()]
     return flat, shape
 
 

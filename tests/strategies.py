@@ -115,9 +115,9 @@ def driven_problems(draw, max_steps=MAX_STEPS, weight=WEIGHT, leak=True):
 
 
 @st.composite
-def unit_grids(draw, max_steps=MAX_STEPS, weight=WEIGHT):
-    """A single-unit grid: w, b, x0 and (optional) leak as 1-D arrays of length G."""
-    G = draw(grid_sizes)
+def unit_grids(draw, max_steps=MAX_STEPS, weight=WEIGHT, min_grid=1):
+    """A single-unit grid: w, b, x0 and (optional) leak as 1-D arrays of length G >= min_grid."""
+    G = draw(st.integers(min_grid, MAX_GRID))
     T = draw(st.integers(1, max_steps))
     return {
         "w": draw(float_arrays((G,), -weight, weight)),

@@ -20,6 +20,10 @@ BOUNDED = ("logistic", "tanh")
 # or without inputs and leak).  Tests of iterate() therefore use one variant per
 # activation (inputs, no leak) and put the other combinations on "tanh" only.
 
+# float32 runs on two activations: logistic (the vectorisable exp) and tanh
+# (libm); relu and linear share the same float32 code paths.
+F32_ACTS = ("logistic", "tanh")
+
 # CPU vs naive, <= 50 steps, non-chaotic (house style section 6)
 RTOL, ATOL = 1e-10, 1e-12
 # float32 vs float64 on short horizons
@@ -82,7 +86,7 @@ def test_iterate_with_inputs_matches_naive(activation, leak, data):
     assert_allclose(traj, ref, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("activation", F32_ACTS)
 @given(p=sts.grid_problems(max_steps=10, weight=0.9))
 def test_float32_close_to_float64(activation, p):
     res = grid(p, activation, dtype=np.float32)
@@ -92,12 +96,19 @@ def test_float32_close_to_float64(activation, p):
     assert not res.diverged.any()
 
 
-@pytest.mark.parametrize("activation", ACTS)
-@given(p=sts.unit_grids(max_steps=10, weight=0.9))
+@pytest.mark.parametrize("activation", F32_ACTS)
+@given(p=sts.unit_grids(max_steps=10, weight=0.9, min_grid=2))
 def test_float32_single_unit_close_to_float64(activation, p):
-    # leak=None only: with and without a leak array are separate compiled variants
+    # leak=None and G >= 2 only: the kernel is specialised on which of its
+    # arrays are read-only views, and each variant costs seconds to compile
     res = dynrnn.iterate_grid(
-        p["w"], p["b"], p["x0"], p["n_steps"], activation=activation, form=p["form"], n_keep=p["n_keep"],
+        p["w"],
+        p["b"],
+        p["x0"],
+        p["n_steps"],
+        activation=activation,
+        form=p["form"],
+        n_keep=p["n_keep"],
         dtype=np.float32,
     )
     assert res.x.dtype == np.float32
@@ -152,8 +163,12 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
         return np.repeat(a[None], G, axis=0) if a.shape == shape[1:] else a
 
     ref = dynrnn.iterate_grid(
-        explicit(W_rec, (G, n, n)), explicit(b, (G, n)), explicit(x0, (G, n)), p.n_steps,
-        leak=None if leak is None else explicit(leak, (G, n)), **kw,
+        explicit(W_rec, (G, n, n)),
+        explicit(b, (G, n)),
+        explicit(x0, (G, n)),
+        p.n_steps,
+        leak=None if leak is None else explicit(leak, (G, n)),
+        **kw,
     )
     assert res.x.shape == (G, p.n_keep, n)
     assert_same_orbits(res, ref)
@@ -167,7 +182,9 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
 def test_grid_size_from_leak_alone():
     leak = np.array([[0.0], [0.5], [1.0]])
     res = dynrnn.iterate_grid([[0.5]], [0.1], [1.0], 3, activation="linear", leak=leak)
-    ref = dynrnn.iterate_grid(np.full((3, 1, 1), 0.5), np.full((3, 1), 0.1), np.ones((3, 1)), 3, activation="linear", leak=leak)
+    ref = dynrnn.iterate_grid(
+        np.full((3, 1, 1), 0.5), np.full((3, 1), 0.1), np.ones((3, 1)), 3, activation="linear", leak=leak
+    )
     assert_same_orbits(res, ref)
 
 
@@ -187,9 +204,7 @@ def test_single_unit_broadcasting_equals_explicit_copies(p, data):
             args[k] = None
         else:
             # shared as a Python float, a 0-d array, a length-1 array, or per point
-            args[k] = data.draw(
-                st.sampled_from([float(p[k][0]), np.asarray(p[k][0]), p[k][:1].copy(), p[k]]), label=k
-            )
+            args[k] = data.draw(st.sampled_from([float(p[k][0]), np.asarray(p[k][0]), p[k][:1].copy(), p[k]]), label=k)
     G = max(np.size(a) for a in args.values() if a is not None)
     kw = {"activation": "tanh", "form": p["form"], "n_keep": p["n_keep"]}
     res = dynrnn.iterate_grid(args["w"], args["b"], args["x0"], p["n_steps"], leak=args["leak"], **kw)
@@ -198,8 +213,12 @@ def test_single_unit_broadcasting_equals_explicit_copies(p, data):
         return None if a is None else np.repeat(np.reshape(a, -1), G // np.size(a))
 
     ref = dynrnn.iterate_grid(
-        explicit(args["w"]), explicit(args["b"]), explicit(args["x0"]), p["n_steps"],
-        leak=explicit(args["leak"]), **kw,
+        explicit(args["w"]),
+        explicit(args["b"]),
+        explicit(args["x0"]),
+        p["n_steps"],
+        leak=explicit(args["leak"]),
+        **kw,
     )
     assert res.x.shape == (G, p["n_keep"], 1)
     assert_same_orbits(res, ref)
@@ -323,6 +342,8 @@ def test_divergence_matches_naive(activation, p):
 
 @pytest.mark.parametrize("activation", ["linear", "relu"])
 @pytest.mark.parametrize("form", FORMS)
+# On the CUDA simulator, NumPy scalars warn on overflow (a GPU does not).
+@pytest.mark.filterwarnings("ignore:.*encountered in scalar:RuntimeWarning")
 def test_huge_gain_diverges_at_known_step(activation, form, backend):
     # x_t = 1e100**t overflows at t = 4 (1e400 > 1.8e308)
     res = dynrnn.iterate_grid(
@@ -338,7 +359,12 @@ def test_huge_gain_diverges_at_known_step(activation, form, backend):
 
 
 @pytest.mark.parametrize("activation", ["linear", "relu"])
-@given(w=st.integers(20, 250).map(lambda k: 10.0**k), T=st.integers(1, 30), form=sts.forms, leak=st.sampled_from([None, 0.5]))
+@given(
+    w=st.integers(20, 250).map(lambda k: 10.0**k),
+    T=st.integers(1, 30),
+    form=sts.forms,
+    leak=st.sampled_from([None, 0.5]),
+)
 def test_single_unit_divergence_equals_n_unit_path(activation, w, T, form, leak):
     w = np.array([w, -w, 0.5, w])
     x0 = np.array([1.0, 1.0, 2.0, -1.0])
@@ -374,7 +400,10 @@ def test_bounded_sigma_never_diverges(activation, data, n, G, T, form, leak):
 
 def test_relu_with_gain_diverges():
     res = dynrnn.iterate_grid(
-        np.array([[[1e80, 0.0], [0.0, 1e80]], [[-1e80, 0.0], [0.0, -1e80]]]), [0.0, 0.0], [1.0, 2.0], 10,
+        np.array([[[1e80, 0.0], [0.0, 1e80]], [[-1e80, 0.0], [0.0, -1e80]]]),
+        [0.0, 0.0],
+        [1.0, 2.0],
+        10,
         activation="relu",
     )
     # positive gain: 2 * 1e80**t overflows at t = 4; negative gain: relu(-x) = 0 stops the orbit
@@ -453,8 +482,10 @@ def test_tangents_match_central_differences(activation, n_steps, rng):
     assert_allclose(res.dx_dw, fd_w, rtol=1e-6, atol=1e-8)
     assert_allclose(res.dx_db, fd_b, rtol=1e-6, atol=1e-8)
     # and the reference's own forward mode agrees with its finite differences
-    fd_b_naive = (naive.final_state_unit(w, b + h, x0, n_steps, activation)
-                  - naive.final_state_unit(w, b - h, x0, n_steps, activation)) / (2 * h)
+    fd_b_naive = (
+        naive.final_state_unit(w, b + h, x0, n_steps, activation)
+        - naive.final_state_unit(w, b - h, x0, n_steps, activation)
+    ) / (2 * h)
     assert_allclose(naive.iterate_tangents(w, b, x0, n_steps, activation)[2], fd_b_naive, rtol=1e-6, atol=1e-8)
 
 

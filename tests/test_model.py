@@ -53,7 +53,7 @@ def test_copies_are_independent_of_the_caller(rng):
     net = dynrnn.RNN(W_rec, W_in=W_in, b=b, leak=leak)
     for a in (W_rec, W_in, b, leak):
         a[...] = 99.0
-    for held, copy in zip((net.W_rec, net.W_in, net.b, net.leak), copies):
+    for held, copy in zip((net.W_rec, net.W_in, net.b, net.leak), copies, strict=True):
         assert_allclose(held, copy, rtol=0, atol=0)
 
 

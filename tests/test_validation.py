@@ -20,17 +20,13 @@ def grid(**kw):
     """iterate_grid with valid defaults, overridden by ``kw``."""
     args = {"W_rec": EYE, "b": Z2, "x0": Z2, "n_steps": 3, "activation": "tanh"}
     args.update(kw)
-    return dynrnn.iterate_grid(
-        args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args
-    )
+    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args)
 
 
 def unit_grid(**kw):
     args = {"W_rec": np.ones(3), "b": np.zeros(3), "x0": np.zeros(3), "n_steps": 3, "activation": "tanh"}
     args.update(kw)
-    return dynrnn.iterate_grid(
-        args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args
-    )
+    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args)
 
 
 def tangents(**kw):

@@ -184,3 +184,36 @@ def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
     """
     x[:] = x0
     _tangent_kernel(name)(w, b, x, dx_dw, dx_db, n_steps, _config.CPU_BLOCK)
+
+
+# ---------------------------------------------------------------------------
+# Fixed points: damped Newton from many starts, one start per iteration.
+# ---------------------------------------------------------------------------
+# Called, not inlined: Numba's inlining of the solver's three residual calls
+# made it compile several times slower, and a call per Newton step is cheap.
+_solver = njit(**_config.JIT_OPTIONS)
+
+
+@functools.cache
+def _fixed_point_kernel(name):
+    residual = _solver(scalar.make_fixed_point_residual(activation(name)[2]))
+    newton = _solver(scalar.make_fixed_point_newton(residual, _solver(scalar.lu_solve)))
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(W_rec, b, x0, paper, tol, max_iter, work, x, status, n_iter, residual_norm):
+        for g in prange(x0.shape[0]):
+            status[g], n_iter[g], residual_norm[g] = newton(W_rec, b, x0[g], paper, tol, max_iter, work[g], x[g])
+
+    return kernel
+
+
+def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, residual_norm):
+    """Damped Newton on ``F(x) - x`` from each of S starts.
+
+    Assumes validated, C-contiguous float64 input: W_rec (n, n), b (n,), x0
+    (S, n); writes into ``x`` (S, n), ``status`` and ``n_iter`` (S,; int64)
+    and ``residual_norm`` (S,).
+    """
+    S, n = x0.shape
+    work = np.empty((S, n + 6, n), dtype=x.dtype)
+    _fixed_point_kernel(name)(W_rec, b, x0, paper, tol, max_iter, work, x, status, n_iter, residual_norm)

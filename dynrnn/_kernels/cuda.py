@@ -147,3 +147,31 @@ def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
     d_x.copy_to_host(x)
     d_dw.copy_to_host(dx_dw)
     d_db.copy_to_host(dx_db)
+
+
+@functools.cache
+def _fixed_point_kernel(name):
+    residual = _device(scalar.make_fixed_point_residual(activation(name)[2]))
+    newton = _device(scalar.make_fixed_point_newton(residual, _device(scalar.lu_solve)))
+
+    @cuda.jit
+    def kernel(W_rec, b, x0, paper, tol, max_iter, work, x, status, n_iter, residual_norm):
+        for g in range(cuda.grid(1), x0.shape[0], cuda.gridsize(1)):
+            status[g], n_iter[g], residual_norm[g] = newton(W_rec, b, x0[g], paper, tol, max_iter, work[g], x[g])
+
+    return kernel
+
+
+def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, residual_norm):
+    """GPU version of ``cpu.fixed_points``; same arguments, one thread per start."""
+    S, n = x0.shape
+    blocks, tpb = _launch_config(S)
+    work = cuda.device_array((S, n + 6, n), dtype=x.dtype)
+    outs = (x, status, n_iter, residual_norm)
+    d_outs = [cuda.device_array_like(a) for a in outs]
+    with _quiet():
+        _fixed_point_kernel(name)[blocks, tpb](
+            cuda.to_device(W_rec), cuda.to_device(b), cuda.to_device(x0), paper, tol, max_iter, work, *d_outs
+        )
+    for d_a, a in zip(d_outs, outs, strict=True):
+        d_a.copy_to_host(a)

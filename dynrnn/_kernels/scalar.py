@@ -20,6 +20,12 @@ import numpy as np
 
 FINITE = -1
 
+# Status codes of iterative solvers (one per item); the wrappers turn them
+# into text with STATUS_NAMES[code].
+OK, DIVERGED, MAX_ITER, SINGULAR = 0, 1, 2, 3
+STATUS_NAMES = ("OK", "DIVERGED", "MAX_ITER", "SINGULAR")
+EPS = 2.220446049250313e-16  # float64 machine epsilon
+
 ACTIVATIONS = ("logistic", "tanh", "relu", "linear")
 FORMS = ("paper", "standard")
 
@@ -246,3 +252,164 @@ def make_orbit(rnn_step):
         return diverged_at
 
     return orbit
+
+
+# ---------------------------------------------------------------------------
+# n units: fixed points of the autonomous map by damped Newton on F(x) - x.
+# ---------------------------------------------------------------------------
+_ARMIJO = 1e-4  # sufficient decrease of ||F(x) - x||^2 along the Newton step
+_MAX_HALVINGS = 40  # backtracking: step lengths 1, 1/2, ..., 2**-39
+
+
+def make_fixed_point_residual(sigma_dsigma):
+    """Return ``residual(W_rec, b, x, paper, jacobian, s, ds, r, J)``.
+
+    Writes ``r = F(x) - x`` for the autonomous map ``F`` (paper form
+    ``W_rec sigma(x) + b``, eq. 2; standard form ``sigma(W_rec x + b)``) and,
+    when ``jacobian``, ``J = J_F(x) - I`` with ``J_F = W_rec diag(sigma'(x))``
+    (paper) or ``diag(sigma'(W_rec x + b)) W_rec`` (standard).  ``s`` and
+    ``ds`` are scratch of length n.  Returns ``||r||^2``.
+    """
+
+    def fixed_point_residual(W_rec, b, x, paper, jacobian, s, ds, r, J):
+        n = x.shape[0]
+        for i in range(n):  # the arguments of sigma: x (paper) or W_rec x + b (standard)
+            if paper:
+                r[i] = x[i]
+            else:
+                acc = b[i]
+                for j in range(n):
+                    acc += W_rec[i, j] * x[j]
+                r[i] = acc
+        for i in range(n):  # one call site: sigma is inlined once
+            s[i], ds[i] = sigma_dsigma(r[i])
+        for i in range(n):
+            if paper:
+                acc = b[i]
+                for j in range(n):
+                    acc += W_rec[i, j] * s[j]
+                r[i] = acc - x[i]
+            else:
+                r[i] = s[i] - x[i]
+        if jacobian:
+            for i in range(n):
+                for j in range(n):
+                    J[i, j] = W_rec[i, j] * (ds[j] if paper else ds[i])
+                J[i, i] -= 1.0
+        sq = 0.0
+        for i in range(n):
+            sq += r[i] * r[i]
+        return sq
+
+    return fixed_point_residual
+
+
+def lu_solve(A, y):
+    """Solve ``A z = y`` in place by Gaussian elimination with partial pivoting.
+
+    ``A`` (n, n) is overwritten by its upper factor and ``y`` (n,) by the
+    solution.  Returns False, leaving both partly overwritten, when a pivot
+    is below ``n * EPS * max|A_ij|`` (numerically singular) or ``A`` is zero
+    or not finite.
+    """
+    n = y.shape[0]
+    scale = 0.0
+    for i in range(n):
+        for j in range(n):
+            a = abs(A[i, j])
+            scale = a if a > scale else scale
+            if a != a:
+                return False
+    if not (scale > 0.0 and scale < math.inf):
+        return False
+    threshold = n * EPS * scale
+    for k in range(n):
+        p = k
+        pmax = abs(A[k, k])
+        for i in range(k + 1, n):
+            a = abs(A[i, k])
+            if a > pmax:
+                p = i
+                pmax = a
+        if not pmax > threshold:
+            return False
+        if p != k:
+            for j in range(k, n):
+                tmp = A[k, j]
+                A[k, j] = A[p, j]
+                A[p, j] = tmp
+            tmp = y[k]
+            y[k] = y[p]
+            y[p] = tmp
+        for i in range(k + 1, n):
+            f = A[i, k] / A[k, k]
+            for j in range(k + 1, n):
+                A[i, j] -= f * A[k, j]
+            y[i] -= f * y[k]
+    for i in range(n - 1, -1, -1):
+        acc = y[i]
+        for j in range(i + 1, n):
+            acc -= A[i, j] * y[j]
+        y[i] = acc / A[i, i]
+    return True
+
+
+def make_fixed_point_newton(residual, lu_solve):
+    """Return ``newton(W_rec, b, x0, paper, tol, max_iter, work, x)``.
+
+    Damped Newton on ``g(x) = F(x) - x`` from ``x0``: the Newton step ``d``
+    solves ``(J_F - I) d = -g``; its length ``t`` is halved from 1 until
+    ``||g(x + t d)||^2 <= (1 - 2e-4 t) ||g(x)||^2`` (Armijo), so the
+    iteration converges from far.  ``work`` is scratch of shape (n + 6, n);
+    the last iterate goes into ``x``.  Returns ``(status, n_iter, ||g(x)||)``:
+    ``OK`` when ``||g|| <= tol``; ``MAX_ITER`` after ``max_iter`` steps or
+    when no step length decreases ``||g||`` (a local minimum of ``||g||``
+    that is not a zero); ``SINGULAR`` when ``J_F - I`` is numerically
+    singular; ``DIVERGED`` when ``g(x0)`` or the step is not finite.
+    """
+
+    def fixed_point_newton(W_rec, b, x0, paper, tol, max_iter, work, x):
+        n = x0.shape[0]
+        J = work[:n]
+        r = work[n]
+        d = work[n + 1]
+        xt = work[n + 2]
+        rt = work[n + 3]
+        s = work[n + 4]
+        ds = work[n + 5]
+        for i in range(n):
+            x[i] = x0[i]
+        sq = residual(W_rec, b, x, paper, True, s, ds, r, J)
+        for k in range(max_iter + 1):
+            norm = math.sqrt(sq)
+            if not math.isfinite(sq):
+                return DIVERGED, k, norm
+            if norm <= tol:
+                return OK, k, norm
+            if k == max_iter:
+                return MAX_ITER, k, norm
+            for i in range(n):
+                d[i] = -r[i]
+            if not lu_solve(J, d):
+                return SINGULAR, k, norm
+            for i in range(n):
+                if not math.isfinite(d[i]):
+                    return SINGULAR, k, norm
+            t = 1.0
+            accepted = False
+            for _ in range(_MAX_HALVINGS):
+                for i in range(n):
+                    xt[i] = x[i] + t * d[i]
+                sqt = residual(W_rec, b, xt, paper, False, s, ds, rt, J)
+                if sqt <= (1.0 - 2.0 * _ARMIJO * t) * sq:
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                return MAX_ITER, k, norm
+            for i in range(n):
+                x[i] = xt[i]
+            sq = residual(W_rec, b, x, paper, True, s, ds, r, J)
+        return MAX_ITER, max_iter, math.sqrt(sq)
+
+    return fixed_point_newton

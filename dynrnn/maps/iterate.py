@@ -257,7 +257,7 @@ def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_ke
         name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))
     }
     G = _validate.grid_size(sizes)
-    w, b, x0, alpha = (np.ascontiguousarray(np.broadcast_to(a.reshape(-1), (G,))) for a in (w, b, x0, alpha))
+    w, b, x0, alpha = (np.broadcast_to(a.reshape(-1), (G,)).copy() for a in (w, b, x0, alpha))
     out = np.empty((G, n_keep), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
     kernels.iterate_grid_unit(activation, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at)
