@@ -12,6 +12,7 @@ import argparse
 import json
 import platform
 import subprocess
+import time
 import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -175,3 +176,22 @@ def save_figure(
     }
     meta.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
     return [png, npz, meta]
+
+
+def run_figure(argv, *, doc: str, stem: str, presets: dict, compute, plot, extra_params=None) -> list[Path]:
+    """The ``main`` of every figure script: parse the options, compute, plot and save.
+
+    ``compute(p, args)`` returns the dict of plotted arrays for the preset's parameters ``p``
+    (``args`` carries ``backend`` and ``seed``); ``plot(data, p)`` returns the figure.  Returns
+    the paths written by :func:`save_figure`.
+    """
+    args = make_parser(doc.splitlines()[0]).parse_args(argv)
+    p = dict(presets[args.preset])
+    t0 = time.perf_counter()
+    with style():
+        data = compute(p, args)
+        fig = plot(data, p)
+        params = {**p, "backend": args.backend, **(extra_params or {})}
+        return save_figure(
+            fig, stem, args.out, data, params, preset=args.preset, seed=args.seed, run_time_s=time.perf_counter() - t0
+        )

@@ -17,7 +17,6 @@ Run alone (``python analysis/basins.py --preset quick``) or via ``dynrnn figures
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -211,25 +210,16 @@ def plot(d: dict, p: dict):
 
 
 def main(argv=None) -> list[Path]:
-    cm = _common()
-    args = cm.make_parser(__doc__.splitlines()[0]).parse_args(argv)
-    p = dict(PRESETS[args.preset])
-    t0 = time.perf_counter()
-    with cm.style():
-        data = compute(p, backend=args.backend)
-        fig = plot(data, p)
-        params = {**p, "backend": args.backend, "fixed_points": "scipy.optimize.root (hybr) from a grid of starts"}
-        paths = cm.save_figure(
-            fig,
-            STEM,
-            args.out,
-            data,
-            params,
-            preset=args.preset,
-            seed=args.seed,
-            run_time_s=time.perf_counter() - t0,
-        )
-    return paths
+    """Compute, plot and save the figure; return the paths written."""
+    return _common().run_figure(
+        argv,
+        doc=__doc__,
+        stem=STEM,
+        presets=PRESETS,
+        compute=lambda p, args: compute(p, backend=args.backend),
+        plot=plot,
+        extra_params={"fixed_points": "scipy.optimize.root (hybr) from a grid of starts"},
+    )
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def shape_str(shape):
     return str(tuple(int(s) for s in shape))
 
 
-def leak(name, value, dtype, n_units, grid_size=None):
+def leak(name, value, dtype, n_units, allow_grid=False):
     """Validate a leak rate alpha: scalar, (n,) or (G, n), every entry in [0, 1].
 
     Returns an array of shape (1, n) or (G, n).
@@ -93,10 +93,10 @@ def leak(name, value, dtype, n_units, grid_size=None):
         arr = np.full((1, n_units), arr, dtype=dtype)
     elif arr.ndim == 1 and arr.shape[0] == n_units:
         arr = arr.reshape(1, n_units)
-    elif arr.ndim == 2 and arr.shape[1] == n_units and grid_size is not None:
+    elif arr.ndim == 2 and arr.shape[1] == n_units and allow_grid:
         pass
     else:
-        expected = "a scalar or shape (n,)" + (" or (G, n)" if grid_size is not None else "")
+        expected = "a scalar or shape (n,)" + (" or (G, n)" if allow_grid else "")
         raise ValueError(f"{name} must be {expected} with n = {n_units}; got {shape_str(arr.shape)}")
     if np.any((arr < 0) | (arr > 1)):
         raise ValueError(f"{name} must lie in [0, 1]; got values in [{arr.min()}, {arr.max()}]")

@@ -174,11 +174,6 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
     assert_same_orbits(res, ref)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="iterate_grid (n units) takes G from W_rec, b and x0 only, so a (G, n) leak with every other "
-    "argument shared is rejected; the single-unit path does count the leak (reported to the lead)",
-)
 def test_grid_size_from_leak_alone():
     leak = np.array([[0.0], [0.5], [1.0]])
     res = dynrnn.iterate_grid([[0.5]], [0.1], [1.0], 3, activation="linear", leak=leak)

@@ -205,11 +205,9 @@ def iterate_grid(
     b = _per_point("b", b, n)
     x0 = _per_point("x0", x0, n)
     W_rec = W_rec.reshape((-1, n, n))
-    G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0]})
     leaky = leak is not None
-    alpha = _validate.leak("leak", leak, dtype, n, grid_size=G) if leaky else np.zeros((1, n), dtype=dtype)
-    if alpha.shape[0] not in (1, G):
-        raise ValueError(f"leak must have shape (n,) or (G, n) with G = {G}; got {_validate.shape_str(alpha.shape)}")
+    alpha = _validate.leak("leak", leak, dtype, n, allow_grid=True) if leaky else np.zeros((1, n), dtype=dtype)
+    G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0], "leak": alpha.shape[0]})
     out = np.empty((G, n_keep, n), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
     kernels.iterate_grid(
