@@ -7,9 +7,9 @@ fixed points: the basin boundaries are the curved stable manifolds of the saddle
 starts on either side of a boundary (drawn) end on different attractors -- the small-Delta-x_0,
 large-Delta-x_t picture of Figs. 4-5. (b) A network whose attractors are two period-2 orbits.
 
-The fixed points for the markers are found here, independently of ``dynrnn``: ``scipy.optimize.root``
-on F(x) - x from a grid of starts, deduplicated, and classified by the eigenvalues of the Jacobian
-W_rec diag(sigma'(x*)): stable (all |lambda| < 1), saddle (some > 1) or unstable (all > 1).
+The fixed points for the markers come from ``dynrnn.fixed_points`` (multi-start Newton), classified
+by the eigenvalues of the Jacobian W_rec diag(sigma'(x*)): stable (all |lambda| < 1), saddle (some
+> 1) or unstable (all > 1).
 
 Run alone (``python analysis/basins.py --preset quick``) or via ``dynrnn figures``.
 """
@@ -32,11 +32,12 @@ PAPER = {
     "n_steps": 400,
     "max_period": 8,
     "tol": 1e-8,
-    "n_root_starts": 21,  # scipy.optimize.root starts per axis, over the window
+    "n_fixed_point_starts": 400,  # Newton starts for dynrnn.fixed_points
+    "seed": 0,
     "pair_near": (0.4, -0.4),  # panel (a): two grid-neighbour starts across the boundary nearest this point ...
     "pair_steps": 40,  # ... iterated this many steps
 }
-QUICK = {**PAPER, "n_grid": 61, "n_root_starts": 11}
+QUICK = {**PAPER, "n_grid": 61, "n_fixed_point_starts": 100}
 FULL = PAPER  # house-style name for the full-size preset
 PRESETS = {"paper": PAPER, "quick": QUICK}
 STEM = "basins"
@@ -51,37 +52,6 @@ def _common():
     import _common
 
     return _common
-
-
-def _sigma(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # logistic
-
-
-def fixed_points(W, b, window, n_starts):
-    """Every fixed point of x -> W sigma(x) + b found from a grid of starts; (x (k, 2), class (k,))."""
-    from scipy.optimize import root
-
-    W, b = np.asarray(W, dtype=float), np.asarray(b, dtype=float)
-    eye = np.eye(len(b))
-
-    def g(x):
-        return W @ _sigma(x) + b - x
-
-    def jac(x):
-        s = _sigma(x)
-        return W * (s * (1.0 - s))[None, :] - eye
-
-    found = []
-    for x0 in np.linspace(window[0], window[1], n_starts):
-        for x1 in np.linspace(window[2], window[3], n_starts):
-            sol = root(g, [x0, x1], jac=jac, method="hybr", tol=1e-14)
-            if sol.success and np.max(np.abs(g(sol.x))) < 1e-10:
-                if not any(np.max(np.abs(sol.x - y)) < 1e-7 for y in found):
-                    found.append(sol.x)
-    x = np.array(sorted(found, key=tuple)).reshape(-1, 2)
-    modulus = np.array([np.abs(np.linalg.eigvals(jac(p) + eye)) for p in x]).reshape(-1, 2)
-    n_unstable = np.count_nonzero(modulus > 1.0, axis=1)
-    return x, n_unstable  # 0: stable, 1: saddle, 2: unstable
 
 
 def _boundary_pair(labels, xs, ys, near):
@@ -105,7 +75,8 @@ def compute(p: dict, backend: str = "cpu") -> dict:
         res = dynrnn.basins(
             net, grid=(xs, ys), n_steps=p["n_steps"], max_period=p["max_period"], tol=p["tol"], backend=backend
         )
-        fp, n_unstable = fixed_points(spec["W_rec"], spec["b"], win, p["n_root_starts"])
+        fixed = dynrnn.fixed_points(net, n_starts=p["n_fixed_point_starts"], seed=p["seed"])
+        fp, n_unstable = np.asarray(fixed.x), np.asarray(fixed.n_unstable)
         period = np.asarray(res.period)
         points = np.concatenate(res.attractors) if res.attractors else np.empty((0, 2))
         data[f"{key}_x0"] = xs
@@ -218,7 +189,6 @@ def main(argv=None) -> list[Path]:
         presets=PRESETS,
         compute=lambda p, args: compute(p, backend=args.backend),
         plot=plot,
-        extra_params={"fixed_points": "scipy.optimize.root (hybr) from a grid of starts"},
     )
 
 

@@ -152,11 +152,15 @@ class Target:
         Fraction of the roofline, or speed-up over the reference.
     threshold : float
         Least value that passes.
+    vs : str, optional
+        For ``"speedup"``: the implementation compared with instead of the
+        reference (its median time over this one's).
     """
 
     key: str
     metric: str
     threshold: float
+    vs: str = ""
 
 
 @dataclass(frozen=True)

@@ -97,20 +97,22 @@ def target_lines(bench, rows, work, ceiling):
     list of str
         One line per target; an implementation without times misses.
     """
-    ref_median = statistics.median(rows[0]["times"])
     keys = [impl.key for impl in bench.impls]
     lines = []
     for target in bench.targets:
         row = rows[keys.index(target.key)]
+        base = rows[keys.index(target.vs or keys[0])]
         if target.metric == "roofline":
             goal, fmt = f"{target.threshold:.0%} of roofline", "{:.1%}"
         else:
-            goal, fmt = f"{target.threshold:.0f}x {keys[0]}", "{:.2f}x"
+            goal, fmt = f"{target.threshold:g}x {target.vs or keys[0]}", "{:.2f}x"
         head = f"target {row['name']} >= {goal}:"
-        if "times" not in row:
-            lines.append(f"{head} MISS ({row['status']})")
+        missing = next((r for r in (row, base) if "times" not in r), None)
+        if missing is not None:
+            which = "" if missing is row else f"{missing['name']}: "
+            lines.append(f"{head} MISS ({which}{missing['status']})")
             continue
-        _, _, fraction, speedup = _stats(row, work, ceiling, ref_median)
+        _, _, fraction, speedup = _stats(row, work, ceiling, statistics.median(base["times"]))
         value = fraction if target.metric == "roofline" else speedup
         lines.append(f"{head} {fmt.format(value)} -> {'PASS' if value >= target.threshold else 'MISS'}")
     return lines

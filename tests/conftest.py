@@ -20,29 +20,9 @@ settings.register_profile("dev", max_examples=25, **_COMMON)
 settings.register_profile("ci", max_examples=150, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+from cuda_support import skip_without_cuda  # noqa: E402
+
 SEED = 20130201  # fixed: arXiv 1211.5063v2, Feb 2013
-
-
-def cuda_simulator():
-    """True when the CUDA simulator was enabled in the shell before Python started."""
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
-
-
-def cuda_usable():
-    """True on the CUDA simulator or with a usable GPU (imports numba.cuda only if needed)."""
-    if cuda_simulator():
-        return True
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - depends on the install
-        return False
-    return bool(cuda.is_available())
-
-
-CUDA_USABLE = cuda_usable()
-skip_without_cuda = pytest.mark.skipif(
-    not CUDA_USABLE, reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts"
-)
 
 
 @pytest.fixture

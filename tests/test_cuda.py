@@ -6,39 +6,24 @@ patched to 4 and grid sizes are not multiples of 4, so that several blocks
 and the bounds checks run.  The simulator is slow: sizes stay tiny.
 """
 
-import os
-
 import naive
 import numpy as np
 import pytest
+from cuda_support import CUDA_ATOL, CUDA_RTOL, CUDA_USABLE, SKIP_REASON
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dynrnn
 from dynrnn import _config
 from dynrnn.single_unit import iterate_tangents
 
-
-def _cuda_usable():
-    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1":
-        return True
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - depends on the install
-        return False
-    return bool(cuda.is_available())
-
-
-SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
-if not _cuda_usable():
-    pytest.skip("needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts", allow_module_level=True)
+if not CUDA_USABLE:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 pytestmark = pytest.mark.cuda
 
 ACTS = dynrnn.ACTIVATIONS
 FORMS = dynrnn.FORMS
-# CUDA vs CPU: the simulator runs Python's math (1e-10 / 1e-12); hardware uses
-# libdevice tanh/exp and fused multiply-add (1e-9 / 1e-11).
-RTOL, ATOL = (1e-10, 1e-12) if SIMULATOR else (1e-9, 1e-11)
+RTOL, ATOL = CUDA_RTOL, CUDA_ATOL
 # CPU vs naive, <= 50 steps, non-chaotic
 RTOL_NAIVE, ATOL_NAIVE = 1e-10, 1e-12
 # float32 on both sides, rounded in different orders (and the simulator

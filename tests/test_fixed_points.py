@@ -6,11 +6,10 @@ central-difference Jacobian written in NumPy below (with `naive.sigma`), ``np.li
 the linear map, closed forms for the slow point of a single unit past its fold.
 """
 
-import os
-
 import naive
 import numpy as np
 import pytest
+from cuda_support import CUDA_ATOL, CUDA_RTOL, skip_without_cuda
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dynrnn
@@ -241,26 +240,14 @@ def test_net_must_be_an_rnn():
 # ---------------------------------------------------------------------------
 # CUDA (GPU or simulator) against the CPU
 # ---------------------------------------------------------------------------
-def _cuda_usable():
-    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1":
-        return True
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - depends on the install
-        return False
-    return bool(cuda.is_available())
-
-
-SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not _cuda_usable(), reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts")
+@skip_without_cuda
 @pytest.mark.parametrize("form", ["paper", "standard"])
 def test_cuda_matches_cpu(form, monkeypatch):
     monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)
-    # CUDA vs CPU: simulator 1e-10 / 1e-12; hardware (libdevice exp, FMA) 1e-9 / 1e-11
-    rtol, atol = (1e-10, 1e-12) if SIMULATOR else (1e-9, 1e-11)
+    rtol, atol = CUDA_RTOL, CUDA_ATOL
     net = dynrnn.RNN(W_rec=[[5.0, 0.5], [0.3, 6.0]], b=[-2.8, -3.2], activation="logistic", form=form)
     kw = dict(n_starts=11, seed=13, trajectory_steps=6)  # 11 starts: 3 blocks of 4, the last partial
     cpu = fixed_points(net, backend="cpu", **kw)

@@ -1,5 +1,7 @@
 """iterate, iterate_grid and single_unit.iterate_tangents: properties and known answers."""
 
+from types import SimpleNamespace
+
 import naive
 import numpy as np
 import pytest
@@ -146,11 +148,8 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
     n = p.n
     # one grid point's parameters, shared by all (or not) as hypothesis decides
     share = data.draw(st.fixed_dictionaries({k: st.booleans() for k in ("W_rec", "b", "x0", "leak")}))
-    if p.leak is None or share["leak"]:
-        share["leak"] = True
-    if all(share[k] for k in ("W_rec", "b", "x0")):
-        # a grid whose size only the leak carries: see test_grid_size_from_leak_alone
-        share["leak"] = True
+    if p.leak is None:
+        share["leak"] = True  # nothing to share or not
     W_rec = p.W_rec[0] if share["W_rec"] else p.W_rec
     b = p.b[0] if share["b"] else p.b
     x0 = p.x0[0] if share["x0"] else p.x0
@@ -219,14 +218,40 @@ def test_single_unit_broadcasting_equals_explicit_copies(p, data):
     assert_same_orbits(res, ref)
 
 
+def orbits_one_by_one(w, b, x0, n_steps, n_keep, activation, form, leak):
+    """The n-unit kernel (through `iterate`), one single-unit grid point at a time.
+
+    `iterate_grid` sends every one-unit grid to the vectorised single-unit kernel;
+    `iterate` always runs the general n-unit orbit kernel, so this compares the two.
+    """
+    rows, first_bad = [], []
+    for g in range(len(w)):
+        a = None if leak is None else leak[g]
+        net = dynrnn.RNN([[w[g]]], b=[b[g]], activation=activation, form=form, leak=a)
+        traj = dynrnn.iterate(net, [x0[g]], n_steps=n_steps)
+        bad = np.flatnonzero(~np.isfinite(traj[:, 0]))
+        first_bad.append(bad[0] if bad.size else -1)
+        rows.append(traj[n_steps + 1 - n_keep :])
+    diverged_at = np.array(first_bad, dtype=np.int64)
+    return SimpleNamespace(x=np.array(rows), diverged=diverged_at >= 0, diverged_at=diverged_at)
+
+
 @pytest.mark.parametrize("activation", ACTS)
 @given(p=sts.unit_grids())
-def test_single_unit_path_equals_n_unit_path(activation, p):
+def test_single_unit_kernel_equals_n_unit_kernel(activation, p):
     kw = {"activation": activation, "form": p["form"], "n_keep": p["n_keep"]}
     fast = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], p["n_steps"], leak=p["leak"], **kw)
-    leak = None if p["leak"] is None else p["leak"][:, None]
-    full = dynrnn.iterate_grid(p["w"][:, None, None], p["b"][:, None], p["x0"][:, None], p["n_steps"], leak=leak, **kw)
-    assert fast.x.shape == full.x.shape == (len(p["w"]), p["n_keep"], 1)
+    G = len(p["w"])
+    full = orbits_one_by_one(
+        p["w"],
+        *(np.broadcast_to(p[k], (G,)) for k in ("b", "x0")),
+        p["n_steps"],
+        p["n_keep"],
+        activation,
+        p["form"],
+        None if p["leak"] is None else np.broadcast_to(p["leak"], (G,)),
+    )
+    assert fast.x.shape == full.x.shape == (G, p["n_keep"], 1)
     assert_same_orbits(fast, full, rtol=RTOL, atol=ATOL)
 
 
@@ -365,7 +390,7 @@ def test_single_unit_divergence_equals_n_unit_path(activation, w, T, form, leak)
     x0 = np.array([1.0, 1.0, 2.0, -1.0])
     kw = {"activation": activation, "form": form, "leak": leak, "n_keep": T + 1}
     fast = dynrnn.iterate_grid(w, np.full(4, 0.25), x0, T, **kw)
-    full = dynrnn.iterate_grid(w[:, None, None], [0.25], x0[:, None], T, **kw)
+    full = orbits_one_by_one(w, np.full(4, 0.25), x0, T, T + 1, activation, form, None if leak is None else [leak] * 4)
     assert_same_orbits(fast, full, rtol=RTOL, atol=ATOL)
     leak_arr = None if leak is None else np.full((4, 1), leak)
     ref = naive.iterate_grid(w[:, None, None], np.full((4, 1), 0.25), x0[:, None], T, activation, form, leak_arr, T + 1)

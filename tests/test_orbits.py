@@ -6,11 +6,10 @@ References are independent of the code under test: the exact single-unit fixed p
 are the quadrants), and central-difference Jacobians.
 """
 
-import os
-
 import naive
 import numpy as np
 import pytest
+from cuda_support import CUDA_ATOL, CUDA_RTOL, skip_without_cuda
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dynrnn
@@ -379,22 +378,12 @@ def test_bad_input(call, error, match):
 # ---------------------------------------------------------------------------
 # CUDA (simulator or GPU): tiny sizes, several blocks
 # ---------------------------------------------------------------------------
-def _cuda_usable():
-    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1":
-        return True
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - depends on the install
-        return False
-    return bool(cuda.is_available())
 
-
-SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
-RTOL, ATOL = (1e-10, 1e-12) if SIMULATOR else (1e-9, 1e-11)  # house-style CUDA vs CPU tolerances
+RTOL, ATOL = CUDA_RTOL, CUDA_ATOL
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not _cuda_usable(), reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts")
+@skip_without_cuda
 def test_cuda_matches_cpu(monkeypatch):
     monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)
     net = dynrnn.RNN([[5.0, -1.5], [-1.5, 5.0]], b=[-1.7, -1.9], activation="logistic")

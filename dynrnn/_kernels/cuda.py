@@ -8,8 +8,10 @@ each compiles on its first launch.  CUDA keeps ``fastmath=False``; there it
 is all-or-nothing and would also flush denormals and approximate division.
 """
 
+import contextlib
 import functools
 import math
+import warnings
 
 import numpy as np
 from numba import cuda
@@ -26,11 +28,19 @@ def activation(name):
     return tuple(_device(f) for f in scalar.make_activation(name, math.exp))
 
 
+@contextlib.contextmanager
 def _quiet():
-    """Silence NumPy float warnings: the CUDA simulator runs kernels as Python
-    on NumPy scalars, which warn on overflow where the hardware (and the CPU
-    kernels) silently produce inf, reported as divergence."""
-    return np.errstate(all="ignore")
+    """Silence NumPy's float warnings during a launch.
+
+    The CUDA simulator runs kernels as Python on NumPy scalars, in threads of
+    its own, and those warn on overflow where the hardware (and the CPU
+    kernels) silently produce inf, reported as divergence.  ``np.errstate``
+    is per thread, so the warnings are filtered instead (process-wide, for
+    the duration of the launch only).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _launch_config(n_items):

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import _validate
 from .._kernels.scalar import ACTIVATIONS
 
@@ -22,7 +24,7 @@ class Activation:
     gamma : float
         ``sup |sigma'(z)|``, the constant of Pascanu et al. (2013), Sec. 2.1.
     sigma, dsigma : callable
-        NumPy ufuncs computing ``sigma(z)`` and ``sigma'(z)`` element-wise.
+        Element-wise ``sigma(z)`` and ``sigma'(z)`` on array_like input.
         They run the same compiled code as the CPU kernels.
     """
 
@@ -96,4 +98,21 @@ def activation(name):
     from .._kernels import cpu
 
     sigma, dsigma = cpu.ufuncs(name)
-    return Activation(name=name, gamma=_GAMMA[name], sigma=sigma, dsigma=dsigma)
+    return Activation(name=name, gamma=_GAMMA[name], sigma=_nan_quiet(sigma), dsigma=_nan_quiet(dsigma))
+
+
+def _nan_quiet(ufunc):
+    """Wrap a compiled ufunc so that NaN input gives NaN without a warning.
+
+    Comparing NaN with a number raises the floating-point "invalid" flag,
+    which NumPy turns into a RuntimeWarning after a ufunc call; ``np.tanh``
+    gives NaN for NaN silently, and so do these.
+    """
+
+    def apply(z):
+        with np.errstate(invalid="ignore"):
+            return ufunc(z)
+
+    apply.__name__ = apply.__qualname__ = ufunc.__name__
+    apply.__doc__ = ufunc.__doc__
+    return apply

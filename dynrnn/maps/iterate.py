@@ -83,16 +83,16 @@ def iterate(net, x0, n_steps=None, inputs=None):
             raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
         n_steps = inputs.shape[0]
         driven = True
-        W_in = net.W_in
+        W_in = net.W_in.copy()  # writable: Numba compiles read-only arrays separately
     leaky = net.leak is not None
-    alpha = net.leak.reshape(1, n) if leaky else np.zeros((1, n), dtype=dtype)
+    alpha = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
     out = np.empty((1, n_steps + 1, n), dtype=dtype)
     diverged_at = np.empty(1, dtype=np.int64)
     _backend.get("cpu").iterate_grid(
         net.activation,
-        net.W_rec.reshape(1, n, n),
+        net.W_rec.reshape(1, n, n).copy(),
         W_in,
-        net.b.reshape(1, n),
+        net.b.reshape(1, n).copy(),
         alpha,
         x0.reshape(1, n),
         inputs,
@@ -208,6 +208,8 @@ def iterate_grid(
     leaky = leak is not None
     alpha = _validate.leak("leak", leak, dtype, n, allow_grid=True) if leaky else np.zeros((1, n), dtype=dtype)
     G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0], "leak": alpha.shape[0]})
+    if n == 1:  # the vectorised single-unit kernel computes the same map
+        return _run_unit(kernels, activation, W_rec, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype)
     out = np.empty((G, n_keep, n), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
     kernels.iterate_grid(
@@ -255,6 +257,11 @@ def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_ke
         name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))
     }
     G = _validate.grid_size(sizes)
+    return _run_unit(kernels, activation, w, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype)
+
+
+def _run_unit(kernels, activation, w, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype):
+    """Launch the single-unit kernel on arrays holding 1 or G values each."""
     w, b, x0, alpha = (np.broadcast_to(a.reshape(-1), (G,)).copy() for a in (w, b, x0, alpha))
     out = np.empty((G, n_keep), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
