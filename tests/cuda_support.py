@@ -26,5 +26,8 @@ CUDA_USABLE = cuda_usable()
 SKIP_REASON = "needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1 set before Python starts"
 skip_without_cuda = pytest.mark.skipif(not CUDA_USABLE, reason=SKIP_REASON)
 
-# The simulator runs Python's math, like the CPU; hardware uses libdevice and fused multiply-add.
-CUDA_RTOL, CUDA_ATOL = (1e-10, 1e-12) if SIMULATOR else (1e-9, 1e-11)
+# The foundation issue asks CPU and CUDA to agree to 1e-12 relative in float64.  On the
+# simulator (Python's math) the worst seen over short horizons is ~2e-14; hardware
+# (libdevice exp/tanh, fused multiply-add) has not been measured yet: if it needs more,
+# widen this with a note on the measured error, not silently.
+CUDA_RTOL, CUDA_ATOL = (1e-12, 1e-13) if SIMULATOR else (1e-12, 1e-12)
