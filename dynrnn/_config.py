@@ -5,7 +5,7 @@ other way round.
 """
 
 # Numba fast-math flags for every ``njit`` in dynrnn.  Deliberately *not*
-# ``fastmath=True``: that adds ``nnan``/``ninf``, which lets LLVM fold
+# fastmath set to True: that adds ``nnan``/``ninf``, which lets LLVM fold
 # ``math.isfinite`` to ``True`` and so hides divergence.  ``reassoc`` and
 # ``afn`` are left out as well: the vectorisable ``exp`` in
 # ``_kernels/scalar.py`` relies on ``(t + C) - C`` rounding to an integer and
