@@ -181,15 +181,15 @@ def save_figure(
 def run_figure(argv, *, doc: str, stem: str, presets: dict, compute, plot, extra_params=None) -> list[Path]:
     """The ``main`` of every figure script: parse the options, compute, plot and save.
 
-    ``compute(p, args)`` returns the dict of plotted arrays for the preset's parameters ``p``
-    (``args`` carries ``backend`` and ``seed``); ``plot(data, p)`` returns the figure.  Returns
+    ``compute(p, backend)`` returns the dict of plotted arrays for the preset's parameters ``p``;
+    ``plot(data, p)`` returns the figure.  Returns
     the paths written by :func:`save_figure`.
     """
     args = make_parser(doc.splitlines()[0]).parse_args(argv)
     p = dict(presets[args.preset])
     t0 = time.perf_counter()
     with style():
-        data = compute(p, args)
+        data = compute(p, backend=args.backend)
         fig = plot(data, p)
         params = {**p, "backend": args.backend, **(extra_params or {})}
         return save_figure(

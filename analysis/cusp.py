@@ -43,8 +43,11 @@ def _common():
     return _common
 
 
-def compute(p: dict) -> dict:
-    """Regions on the (w, b) grid, fold and flip curves, cusps; return the plotted arrays."""
+def compute(p: dict, backend: str = "cpu") -> dict:
+    """Regions on the (w, b) grid, fold and flip curves, cusps; return the plotted arrays.
+
+    ``backend`` is accepted for a uniform signature and unused: the exact solvers run on the CPU.
+    """
     import dynrnn
 
     su = dynrnn.single_unit
@@ -145,9 +148,7 @@ def plot(d: dict, p: dict):
 
 def main(argv=None) -> list[Path]:
     """Compute, plot and save the figure; return the paths written."""
-    return _common().run_figure(
-        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=lambda p, args: compute(p), plot=plot
-    )
+    return _common().run_figure(argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute, plot=plot)
 
 
 if __name__ == "__main__":

@@ -205,14 +205,7 @@ def plot(d: dict, p: dict):
 
 def main(argv=None) -> list[Path]:
     """Compute, plot and save the figure; return the paths written."""
-    return _common().run_figure(
-        argv,
-        doc=__doc__,
-        stem=STEM,
-        presets=PRESETS,
-        compute=lambda p, args: compute(p, backend=args.backend),
-        plot=plot,
-    )
+    return _common().run_figure(argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute, plot=plot)
 
 
 if __name__ == "__main__":
