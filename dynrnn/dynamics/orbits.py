@@ -313,18 +313,11 @@ def states(name, value, n, dtype):
 def simulate(net, W_rec, b, x0, n_steps, n_keep, backend, dtype):
     """`iterate_grid` with ``net``'s activation, form and leak.
 
-    ``W_rec`` (n, n) or (G, n, n), ``b`` (n,) or (G, n), ``x0`` (G, n).  One unit goes through the
-    vectorised single-unit kernel, with every argument at full size (G,).  Every array is passed
-    as a fresh writable copy: Numba types a read-only array (such as ``net.W_rec``) differently,
-    so mixing the two would compile each kernel twice.
+    ``W_rec`` (n, n) or (G, n, n), ``b`` (n,) or (G, n), ``x0`` (G, n).  `iterate_grid` itself
+    sends one-unit grids to the vectorised single-unit kernel and copies read-only arrays.
     """
-    leak = None if net.leak is None else np.array(net.leak)
-    kw = dict(activation=net.activation, form=net.form, leak=leak, n_keep=n_keep, backend=backend, dtype=dtype)
-    if net.n_units == 1:
-        G = x0.shape[0]
-        w, b = (np.array(np.broadcast_to(a.reshape(-1), (G,))) for a in (W_rec, b))
-        return iterate_grid(w, b, np.array(x0.reshape(-1)), n_steps, **kw)
-    return iterate_grid(np.array(W_rec), np.array(b), np.array(x0), n_steps, **kw)
+    kw = dict(activation=net.activation, form=net.form, leak=net.leak, n_keep=n_keep, backend=backend, dtype=dtype)
+    return iterate_grid(W_rec, b, x0, n_steps, **kw)
 
 
 def _range(name, value, n):
