@@ -193,8 +193,9 @@ class Benchmark:
         Names of the outputs, for the agreement line.
     rtol, atol : float, optional
         Agreement tolerances.
-    mask : callable, optional
-        ``mask(ref) -> ndarray of bool``, the points compared.
+    mask : callable or None, optional
+        ``mask(ref) -> ndarray of bool``, the points compared; None compares
+        every entry (outputs of different shapes).
     mask_text : str, optional
         Appended to the agreement line to say what the mask selects.
     targets : tuple of Target, optional

@@ -143,9 +143,10 @@ def report(bench, args, rows, mask, ceiling, isolated=True):
     work = bench.work(args)
     where = "each implementation in a fresh process" if isolated else "all in one process"
     head = f"{bench.describe(args)}; median of {args.repeats} after one warm-up call, {where}"
+    where = "every entry" if mask is None else f"{int(mask.sum())} of {mask.size} points"
     check = (
         f"agreement vs {bench.impls[0].key}: rtol {bench.rtol:.0e} (atol {bench.atol:.0e}) on "
-        f"{', '.join(bench.outputs)} over {int(mask.sum())} of {mask.size} points{bench.mask_text}"
+        f"{', '.join(bench.outputs)} over {where}{bench.mask_text}"
     )
     table = format_table(bench, rows, work, ceiling)
     targets = target_lines(bench, rows, work, ceiling)

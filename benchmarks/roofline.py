@@ -9,6 +9,9 @@ Two reference numbers that benchmarks compare themselves against:
 * :func:`triad_bandwidth` -- a STREAM-style triad ``a = b + s * c``
   (one fused pass, Numba ``prange``) giving the sustained memory bandwidth,
   for benchmarks that are memory bound.
+* :func:`dgemm_roofline` -- the float64 flop rate of a large matrix product
+  (BLAS ``dgemm`` through ``np.dot``), for benchmarks made of matrix
+  products (BPTT).
 
 Run ``python benchmarks/roofline.py`` to print both.
 """
@@ -19,7 +22,7 @@ import time
 
 import numpy as np
 
-__all__ = ["n_cores", "exp_roofline", "triad_bandwidth"]
+__all__ = ["n_cores", "exp_roofline", "triad_bandwidth", "dgemm_roofline"]
 
 
 def n_cores():
@@ -165,6 +168,34 @@ def triad_bandwidth(n=20_000_000, repeats=10):
         "bandwidth_Bps": nbytes / median,
         "best_bandwidth_Bps": nbytes / min(times),
     }
+
+
+def dgemm_roofline(n=1000, repeats=10):
+    """Sustained float64 flop rate of an ``n x n`` matrix product (``np.dot``).
+
+    Runs with whatever BLAS threads the process has (benchmarks set
+    ``OPENBLAS_NUM_THREADS`` and friends before importing NumPy).
+
+    Parameters
+    ----------
+    n : int, optional
+        Matrix size.
+    repeats : int, optional
+        Number of timed products.
+
+    Returns
+    -------
+    dict
+        ``flops_per_s`` (median, ``2 n^3`` flops per product), ``n`` and
+        ``repeats``.
+    """
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n))
+    b = rng.standard_normal((n, n))
+    out = np.empty((n, n))
+    np.dot(a, b, out=out)  # warm-up: threads, caches
+    times = _time_calls(lambda: np.dot(a, b, out=out), repeats)
+    return {"flops_per_s": 2.0 * n**3 / statistics.median(times), "n": n, "repeats": repeats}
 
 
 def main():

@@ -13,16 +13,28 @@ from ._kernels.scalar import ACTIVATIONS, FORMS
 from .dynamics.basins import basins
 from .dynamics.continuation import continuation, fold_continuation
 from .dynamics.fixed_points import fixed_points
+from .dynamics.lyapunov import lyapunov_spectrum
 from .dynamics.orbits import orbit_diagram, sensitivity
+from .gradients.bptt import bptt
+from .gradients.clipping import clip_grad_norm, clip_grad_value
+from .gradients.descent import descend
+from .gradients.error_surface import error_surface, error_surface_wall
+from .gradients.jacobians import jacobian_products
 from .maps.activations import Activation, activation, gamma
 from .maps.iterate import iterate, iterate_grid
 from .maps.model import RNN
 from .results import (
     BasinResult,
     BifurcationEvent,
+    ClipResult,
     ContinuationResult,
+    DescentResult,
+    ErrorSurfaceResult,
     FixedPointResult,
     FoldCurveResult,
+    GradientResult,
+    JacobianResult,
+    LyapunovResult,
     OrbitDiagramResult,
     OrbitResult,
     SensitivityResult,
@@ -31,6 +43,7 @@ from .results import (
     SingleUnitCycles,
     SingleUnitFixedPoints,
     TangentResult,
+    WallResult,
 )
 
 __version__ = "0.1.0"
@@ -43,9 +56,15 @@ __all__ = [
     "Activation",
     "BasinResult",
     "BifurcationEvent",
+    "ClipResult",
     "ContinuationResult",
+    "DescentResult",
+    "ErrorSurfaceResult",
     "FixedPointResult",
     "FoldCurveResult",
+    "GradientResult",
+    "JacobianResult",
+    "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
     "SensitivityResult",
@@ -54,14 +73,23 @@ __all__ = [
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
     "TangentResult",
+    "WallResult",
     "activation",
     "basins",
+    "bptt",
+    "clip_grad_norm",
+    "clip_grad_value",
     "continuation",
+    "descend",
+    "error_surface",
+    "error_surface_wall",
     "fixed_points",
     "fold_continuation",
     "gamma",
     "iterate",
     "iterate_grid",
+    "jacobian_products",
+    "lyapunov_spectrum",
     "orbit_diagram",
     "sensitivity",
     "single_unit",

@@ -140,3 +140,108 @@ def tangent_points(draw, max_w, max_steps=MAX_STEPS):
         "x0": draw(float_arrays((G,), -STATE, STATE)),
         "n_steps": draw(st.integers(1, max_steps)),
     }
+
+
+# ---------------------------------------------------------------------------
+# Jacobian products, Lyapunov exponents and the paper's bounds
+# (tests/test_jacobians.py, tests/test_lyapunov.py, tests/test_bounds.py).
+# ---------------------------------------------------------------------------
+ACTIVATION_NAMES = ("logistic", "tanh", "relu", "linear")
+activations = st.sampled_from(ACTIVATION_NAMES)
+
+
+@dataclass
+class NetworkProblem:
+    """One network and one trajectory: W_in and inputs are None for an autonomous run."""
+
+    W_rec: np.ndarray  # (n, n)
+    W_in: object  # None or (n, m)
+    b: np.ndarray  # (n,)
+    x0: np.ndarray  # (n,)
+    inputs: object  # None or (T, m)
+    n_steps: int
+    activation: str
+    form: str
+    leak: object  # None or (n,)
+
+    @property
+    def n(self):
+        return self.W_rec.shape[0]
+
+    def net_kwargs(self):
+        """Keyword arguments of dynrnn.RNN."""
+        return {
+            "W_rec": self.W_rec,
+            "W_in": self.W_in,
+            "b": self.b,
+            "activation": self.activation,
+            "form": self.form,
+            "leak": self.leak,
+        }
+
+    def naive_args(self):
+        """``(W_rec, W_in, b, activation, form, leak, x0, n_steps, inputs)`` for the naive references."""
+        net = (self.W_rec, self.W_in, self.b, self.activation, self.form, self.leak)
+        return (*net, self.x0, self.n_steps, self.inputs)
+
+
+@st.composite
+def network_problems(
+    draw, max_units=MAX_UNITS, max_steps=MAX_STEPS, weight=WEIGHT, leak=True, activation=activations, form=forms
+):
+    """A network (entries of W_rec in [-weight/n, weight/n]), x0, and inputs (m from 1 to 3) or none."""
+    n = draw(st.integers(1, max_units))
+    T = draw(st.integers(1, max_steps))
+    driven = draw(st.booleans())
+    m = draw(st.integers(1, 3))
+    return NetworkProblem(
+        W_rec=draw(float_arrays((n, n), -weight / n, weight / n)),
+        W_in=draw(float_arrays((n, m), -1.0, 1.0)) if driven else None,
+        b=draw(float_arrays((n,), -BIAS, BIAS)),
+        x0=draw(float_arrays((n,), -STATE, STATE)),
+        inputs=draw(float_arrays((T, m), -1.0, 1.0)) if driven else None,
+        n_steps=T,
+        activation=draw(activation),
+        form=draw(form),
+        leak=draw(leaks((n,))) if leak else None,
+    )
+
+
+@st.composite
+def bound_problems(draw, max_units=8, max_steps=20, contracting=False):
+    """Networks for the bounds of Sec. 2.1, without leak: n up to 8, any activation and form.
+
+    ``W_rec`` is a random matrix rescaled to a drawn spectral norm: anything
+    up to 3 / gamma, or, with ``contracting``, ``rho / gamma`` with rho in
+    [0.05, 0.95] (the vanishing condition ||W_rec|| < 1 / gamma).
+    """
+    gamma = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
+    p = draw(network_problems(max_units=max_units, max_steps=max_steps, weight=1.0, leak=False))
+    # (no subnormal rho: sigma' W_rec would then be rounded to a few bits and could exceed the bound)
+    rho = draw(floats(0.05, 0.95) if contracting else st.one_of(st.just(0.0), floats(1e-6, 3.0)))
+    norm = np.linalg.norm(p.W_rec, 2)
+    if norm < 1e-100:  # (nearly) zero: rescaling would overflow; use the identity's direction
+        p.W_rec, norm = np.eye(p.n), 1.0
+    p.W_rec = p.W_rec * (rho / (gamma[p.activation] * norm))
+    return p
+
+
+@st.composite
+def dominant_eigen_problems(draw, max_units=8):
+    """``W_rec = V diag(lambda) V^-1`` with a dominant real eigenvalue, for the power-iteration argument.
+
+    n from 2 to ``max_units``; ``|lambda_1|`` in [0.5, 2] with either sign;
+    the others real with ``|lambda_i| <= ratio |lambda_1|``, ratio in
+    [0.1, 0.7]; ``V = I + E`` with ``||E||_2 <= 1/2``, so cond(V) <= 3.
+    Returns ``(W_rec, lambdas, V)``.
+    """
+    n = draw(st.integers(2, max_units))
+    lead = draw(floats(0.5, 2.0)) * draw(st.sampled_from([-1.0, 1.0]))
+    ratio = draw(floats(0.1, 0.7))
+    rest = draw(float_arrays((n - 1,), -1.0, 1.0)) * ratio * abs(lead)
+    lambdas = np.concatenate([[lead], rest])
+    E = draw(float_arrays((n, n), -1.0, 1.0))
+    E_norm = np.linalg.norm(E, 2)
+    V = np.eye(n) + (0.5 / E_norm) * E if E_norm > 0.5 else np.eye(n) + E
+    W_rec = V @ np.diag(lambdas) @ np.linalg.inv(V)
+    return W_rec, lambdas, V

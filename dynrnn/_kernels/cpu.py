@@ -17,12 +17,13 @@ from . import scalar
 
 _device = njit(inline="always", **_config.JIT_OPTIONS)
 _exp = _device(scalar.exp)
+_tanh = _device(scalar.make_tanh(_exp))
 
 
 @functools.cache
 def activation(name):
-    """Compiled ``(sigma, dsigma, sigma_dsigma)`` for ``name``."""
-    return tuple(_device(f) for f in scalar.make_activation(name, _exp))
+    """Compiled ``(sigma, dsigma, sigma_dsigma)`` for ``name``, from the vectorisable exp and tanh."""
+    return tuple(_device(f) for f in scalar.make_activation(name, _exp, _tanh))
 
 
 @functools.cache
@@ -217,3 +218,69 @@ def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, re
     S, n = x0.shape
     work = np.empty((S, n + 6, n), dtype=x.dtype)
     _fixed_point_kernel(name)(W_rec, b, x0, paper, tol, max_iter, work, x, status, n_iter, residual_norm)
+
+
+# ---------------------------------------------------------------------------
+# --- error surface (eq. 8) ---
+# One unit with first and second derivatives in (w, b), blocked like
+# _tangent_kernel so that the loop over grid points vectorises.
+# ---------------------------------------------------------------------------
+@functools.cache
+def _surface_kernel(name):
+    sigma_d2 = _device(scalar.make_sigma_derivatives(name, _exp))
+    step = _device(scalar.make_unit_surface_step(sigma_d2))
+    loss = _device(scalar.make_unit_surface_loss(sigma_d2))
+
+    @njit(**_config.JIT_OPTIONS)
+    def block(w, b, target, n_steps, x, x_w, x_b, x_ww, x_wb, x_bb, E, dE_dw, dE_db, lam):
+        m = x.shape[0]
+        for g in range(m):
+            x_w[g] = 0.0
+            x_b[g] = 0.0
+            x_ww[g] = 0.0
+            x_wb[g] = 0.0
+            x_bb[g] = 0.0
+        for _ in range(n_steps):
+            for g in range(m):
+                x[g], x_w[g], x_b[g], x_ww[g], x_wb[g], x_bb[g] = step(
+                    x[g], x_w[g], x_b[g], x_ww[g], x_wb[g], x_bb[g], w[g], b[g]
+                )
+        for g in range(m):
+            E[g], dE_dw[g], dE_db[g], lam[g] = loss(x[g], x_w[g], x_b[g], x_ww[g], x_wb[g], x_bb[g], target)
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(w, b, target, n_steps, x, work, E, dE_dw, dE_db, lam, block_size):
+        G = x.shape[0]
+        for k in prange((G + block_size - 1) // block_size):
+            lo = k * block_size
+            hi = min(lo + block_size, G)
+            block(
+                w[lo:hi],
+                b[lo:hi],
+                target,
+                n_steps,
+                x[lo:hi],
+                work[0, lo:hi],
+                work[1, lo:hi],
+                work[2, lo:hi],
+                work[3, lo:hi],
+                work[4, lo:hi],
+                E[lo:hi],
+                dE_dw[lo:hi],
+                dE_db[lo:hi],
+                lam[lo:hi],
+            )
+
+    return kernel
+
+
+def error_surface(name, w, b, x0, target, n_steps, E, dE_dw, dE_db, hessian_max_eig, x):
+    """Error surface of eq. (8) with its gradient and the top Hessian eigenvalue, at G points.
+
+    Assumes validated, C-contiguous input of shape (G,) (``target`` a scalar
+    of the arrays' dtype); writes into ``E``, ``dE_dw``, ``dE_db``,
+    ``hessian_max_eig`` and ``x`` (the final state x_T).
+    """
+    x[:] = x0
+    work = np.empty((5, x.shape[0]), dtype=x.dtype)  # x_w, x_b, x_ww, x_wb, x_bb
+    _surface_kernel(name)(w, b, target, n_steps, x, work, E, dE_dw, dE_db, hessian_max_eig, _config.CPU_BLOCK)

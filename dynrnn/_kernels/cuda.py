@@ -185,3 +185,37 @@ def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, re
         )
     for d_a, a in zip(d_outs, outs, strict=True):
         d_a.copy_to_host(a)
+
+
+# ---------------------------------------------------------------------------
+# --- error surface (eq. 8) ---
+# ---------------------------------------------------------------------------
+@functools.cache
+def _surface_kernel(name):
+    sigma_d2 = _device(scalar.make_sigma_derivatives(name, math.exp))
+    step = _device(scalar.make_unit_surface_step(sigma_d2))
+    loss = _device(scalar.make_unit_surface_loss(sigma_d2))
+
+    @cuda.jit
+    def kernel(w, b, x0, target, n_steps, E, dE_dw, dE_db, lam, x):
+        for g in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+            xg, x_w, x_b, x_ww, x_wb, x_bb = x0[g], 0.0, 0.0, 0.0, 0.0, 0.0
+            for _ in range(n_steps):
+                xg, x_w, x_b, x_ww, x_wb, x_bb = step(xg, x_w, x_b, x_ww, x_wb, x_bb, w[g], b[g])
+            E[g], dE_dw[g], dE_db[g], lam[g] = loss(xg, x_w, x_b, x_ww, x_wb, x_bb, target)
+            x[g] = xg
+
+    return kernel
+
+
+def error_surface(name, w, b, x0, target, n_steps, E, dE_dw, dE_db, hessian_max_eig, x):
+    """GPU version of ``cpu.error_surface``; same arguments, one thread per grid point."""
+    blocks, tpb = _launch_config(x.shape[0])
+    outs = (E, dE_dw, dE_db, hessian_max_eig, x)
+    d_outs = [cuda.device_array_like(a) for a in outs]
+    with _quiet():
+        _surface_kernel(name)[blocks, tpb](
+            cuda.to_device(w), cuda.to_device(b), cuda.to_device(x0), target, n_steps, *d_outs
+        )
+    for d_a, a in zip(d_outs, outs, strict=True):
+        d_a.copy_to_host(a)

@@ -6,6 +6,8 @@ values are properties; ``repr`` shows shapes, not arrays.  Grouped by domain:
 ``maps`` (iteration and the single unit) and ``dynamics`` (N-unit analysis).
 """
 
+from .clipping import ClipResult
+from .descent import DescentResult
 from .dynamics import (
     BasinResult,
     BifurcationEvent,
@@ -15,6 +17,8 @@ from .dynamics import (
     OrbitDiagramResult,
     SensitivityResult,
 )
+from .gradients import GradientResult
+from .jacobians import JacobianResult, LyapunovResult
 from .maps import (
     OrbitResult,
     SingleUnitBifurcations,
@@ -23,13 +27,20 @@ from .maps import (
     SingleUnitFixedPoints,
     TangentResult,
 )
+from .surface import ErrorSurfaceResult, WallResult
 
 __all__ = [
     "BasinResult",
     "BifurcationEvent",
+    "ClipResult",
     "ContinuationResult",
+    "DescentResult",
+    "ErrorSurfaceResult",
     "FixedPointResult",
     "FoldCurveResult",
+    "GradientResult",
+    "JacobianResult",
+    "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
     "SensitivityResult",
@@ -38,4 +49,5 @@ __all__ = [
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
     "TangentResult",
+    "WallResult",
 ]

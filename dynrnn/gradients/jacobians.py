@@ -1,0 +1,180 @@
+"""Products of step Jacobians along a trajectory, ``dx_t / dx_k`` (Pascanu et al. 2013, eq. 5)."""
+
+import numpy as np
+
+from .. import _validate
+from ..maps.model import RNN
+from ..results.jacobians import JacobianResult
+
+__all__ = ["jacobian_products"]
+
+
+def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
+    r"""Norms and singular values of ``dx_t / dx_k`` for every window of one trajectory.
+
+    Parameters
+    ----------
+    net : RNN
+        The network (any activation, form and leak).
+    x0 : array_like, shape (n,)
+        Initial state.
+    inputs : array_like, shape (T, m), optional
+        Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``);
+        None for an autonomous run of ``n_steps`` steps.
+    n_steps : int, optional
+        Number of steps T >= 1.  Required when ``inputs`` is None; when both
+        are given they must agree.
+    n_singular : int, default 1
+        How many of the largest singular values to keep per window,
+        1 <= n_singular <= n.
+
+    Returns
+    -------
+    JacobianResult
+        The trajectory ``x`` (T + 1, n), the step Jacobians (T, n, n), and
+        ``norm``, ``log_norm`` (T + 1, T + 1) and ``singular_values``,
+        ``log_singular_values`` (T + 1, T + 1, n_singular) indexed
+        ``[t, k]`` (NaN where k > t), with ``lag_profile(t)`` and
+        per-lag summaries.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not an `RNN`, ``n_steps`` or ``n_singular`` is not an
+        integer, or an array is complex or not numeric.
+    ValueError
+        If ``n_singular`` is outside [1, n], a shape disagrees, ``x0`` or
+        ``inputs`` holds NaN or inf, ``n_steps < 1``, or neither
+        ``n_steps`` nor ``inputs`` is given.
+
+    See Also
+    --------
+    iterate : the trajectory alone.
+    lyapunov_spectrum : the asymptotic growth rates of the same products.
+
+    Notes
+    -----
+    Pascanu et al. (2013), eq. (5), in the column convention (the paper
+    writes the transpose, for row-vector gradients):
+
+    .. math:: \frac{\partial x_t}{\partial x_k}
+              = \prod_{t \ge i > k} J_i, \qquad
+              J_i = \frac{\partial x_i}{\partial x_{i-1}}
+              = W_{rec}\,\mathrm{diag}(\sigma'(x_{i-1}))
+
+    for the paper form; ``J_i = diag(sigma'(a_i)) W_rec`` with
+    ``a_i = W_rec x_{i-1} + W_in u_i + b`` for the standard form, and
+    ``diag(alpha) + diag(1 - alpha) J_i`` with a leak.  The product over a
+    window has t - k factors, and ``P_{k,k} = I``.
+
+    The products are never formed.  One QR (Benettin) pass gives
+    ``J_i Q_{i-1} = Q_i R_i`` with ``Q_0 = I``, so that
+    ``P_{t,k} = Q_t (R_t ... R_{k+1}) Q_k^T`` has the singular values of the
+    triangular product, which is accumulated for each start k and rescaled
+    by an exact power of two after every step.  ``log_norm`` is therefore
+    accurate however fast the products explode or vanish (``norm`` is its
+    exponential and may overflow or underflow).  The largest singular
+    values are accurate to relative precision; a singular value far below
+    the largest only to absolute precision about ``eps * sigma_1`` (the
+    rounding floor of the singular-value computation), and one more than
+    about ``1e-150`` times below the largest is reported as 0, so its log is
+    ``-inf``, as it is for an exactly singular product (all relu units dead
+    at a step, or a unit dead at the first step of a window starting at 0).
+    Logs are never NaN for a finite trajectory.  Everything is computed in
+    ``net.dtype``; the trajectory ``x`` is that of `iterate`.
+
+    The Jacobians are evaluated at the states of the trajectory; where the
+    trajectory is non-finite (it diverged, see ``diverged_at``) they are
+    NaN and so are the windows that use them.  With the linear activation
+    the Jacobians do not depend on the state and stay exact.  The cost is
+    O(T^2 n^3): about T^2 / 2 singular-value computations of n x n
+    matrices, in parallel over the start k.  CPU only.
+
+    Examples
+    --------
+    >>> import numpy as np, dynrnn
+    >>> net = dynrnn.RNN(W_rec=[[0.5, 0.0], [0.0, 2.0]], activation="linear")
+    >>> res = dynrnn.jacobian_products(net, [1.0, 1.0], n_steps=3)
+    >>> np.round(res.norm[:, 0], 10).tolist()   # ||W_rec^t|| = 2^t
+    [1.0, 2.0, 4.0, 8.0]
+    >>> lags, log_norm = res.lag_profile()
+    >>> np.round(log_norm / np.log(2.0), 10).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    _check_net(net)
+    n = net.n_units
+    n_singular = _validate.integer("n_singular", n_singular)
+    if not 1 <= n_singular <= n:
+        raise ValueError(f"n_singular must lie in [1, n] with n = {n}; got {n_singular}")
+    x, arrays = _prepare(net, x0, inputs, n_steps)
+    from .._kernels import jacobians as kernels
+
+    T, dtype = x.shape[0] - 1, x.dtype
+    jacobians = np.empty((T, n, n), dtype=dtype)
+    kernels.trajectory(net.activation, *arrays[:4], x, *arrays[4:], jacobians)
+    R = np.empty_like(jacobians)
+    kernels.qr_pass(jacobians, np.eye(n, dtype=dtype), R, np.empty((T, n), dtype=dtype))
+    log_singular_values = np.full((T + 1, T + 1, n_singular), np.nan, dtype=dtype)
+    kernels.jacobian_products(R, n_singular, log_singular_values)
+    with np.errstate(over="ignore", under="ignore"):
+        singular_values = np.exp(log_singular_values)
+    return JacobianResult(
+        x=x,
+        jacobians=jacobians,
+        norm=singular_values[:, :, 0].copy(),
+        log_norm=log_singular_values[:, :, 0].copy(),
+        singular_values=singular_values,
+        log_singular_values=log_singular_values,
+        diverged_at=_diverged_at(x),
+    )
+
+
+def _check_net(net):
+    """Raise TypeError unless ``net`` is an `RNN`."""
+    if not isinstance(net, RNN):
+        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+
+
+def _prepare(net, x0, inputs, n_steps):
+    """Check the arguments with `iterate`'s rules and lay them out for the kernels.
+
+    Returns ``(x, arrays)``: an empty trajectory (T + 1, n) with ``x[0] =
+    x0``, and the kernel arguments ``(W_rec, W_in, b, alpha, inputs, paper,
+    leaky, driven)`` as writable C-contiguous arrays (Numba compiles
+    read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.
+    """
+    _check_net(net)
+    n, m, dtype = net.n_units, net.n_inputs, net.dtype
+    x0 = _validate.real_array("x0", x0, dtype)
+    if x0.shape != (n,):
+        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+    if inputs is None:
+        if n_steps is None:
+            raise ValueError("n_steps must be given when inputs is None; got neither")
+        n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+        driven = False
+        inputs = np.zeros((n_steps, 1), dtype=dtype)
+        W_in = np.zeros((n, 1), dtype=dtype)
+    else:
+        inputs = _validate.real_array("inputs", inputs, dtype)
+        if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
+            raise ValueError(
+                f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
+                f"got {_validate.shape_str(inputs.shape)}"
+            )
+        if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
+            raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
+        n_steps = inputs.shape[0]
+        driven = True
+        W_in = net.W_in.copy()
+    leaky = net.leak is not None
+    alpha = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
+    x = np.empty((n_steps + 1, n), dtype=dtype)
+    x[0] = x0
+    return x, (net.W_rec.copy(), W_in, net.b.copy(), alpha, inputs, net.form == "paper", leaky, driven)
+
+
+def _diverged_at(x):
+    """The index of the first row of ``x`` with a non-finite entry, or -1."""
+    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
+    return int(bad[0]) if bad.size else -1
