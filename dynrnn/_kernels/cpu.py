@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from . import scalar
+from . import scalar, scalar_surface
 
 _device = njit(inline="always", **_config.JIT_OPTIONS)
 _exp = _device(scalar.exp)
@@ -227,9 +227,9 @@ def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, re
 # ---------------------------------------------------------------------------
 @functools.cache
 def _surface_kernel(name):
-    sigma_d2 = _device(scalar.make_sigma_derivatives(name, _exp))
-    step = _device(scalar.make_unit_surface_step(sigma_d2))
-    loss = _device(scalar.make_unit_surface_loss(sigma_d2))
+    sigma_d2 = _device(scalar_surface.make_sigma_derivatives(name, _exp))
+    step = _device(scalar_surface.make_unit_surface_step(sigma_d2))
+    loss = _device(scalar_surface.make_unit_surface_loss(sigma_d2))
 
     @njit(**_config.JIT_OPTIONS)
     def block(w, b, target, n_steps, x, x_w, x_b, x_ww, x_wb, x_bb, E, dE_dw, dE_db, lam):

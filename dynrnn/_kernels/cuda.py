@@ -17,7 +17,7 @@ import numpy as np
 from numba import cuda
 
 from .. import _config
-from . import scalar
+from . import scalar, scalar_surface
 
 _device = cuda.jit(device=True)
 
@@ -192,9 +192,9 @@ def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, re
 # ---------------------------------------------------------------------------
 @functools.cache
 def _surface_kernel(name):
-    sigma_d2 = _device(scalar.make_sigma_derivatives(name, math.exp))
-    step = _device(scalar.make_unit_surface_step(sigma_d2))
-    loss = _device(scalar.make_unit_surface_loss(sigma_d2))
+    sigma_d2 = _device(scalar_surface.make_sigma_derivatives(name, math.exp))
+    step = _device(scalar_surface.make_unit_surface_step(sigma_d2))
+    loss = _device(scalar_surface.make_unit_surface_loss(sigma_d2))
 
     @cuda.jit
     def kernel(w, b, x0, target, n_steps, E, dE_dw, dE_db, lam, x):
