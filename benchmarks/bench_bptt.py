@@ -238,6 +238,7 @@ BENCH = Benchmark(
     quick_help="CI mode: T = 50, 3 repeats",
     outputs=("loss", "dW_rec", "dW_in", "db", "dW_out", "db_out"),
     mask=None,  # outputs of different shapes: compare every entry
+    unit="flop/s",
     rtol=1e-9,
     atol=1e-13,
     # the targets: >= 3x PyTorch CPU and >= 1.5x JAX jit

@@ -135,7 +135,7 @@ def test_labels_equal_one_hot_targets(rng):
 # ----------------------------------------------------------------------------- temporal contributions (eq. 4)
 
 
-@pytest.mark.parametrize("kind,at", LOSS_CASES[::2] + [("cross_entropy", "last")])
+@pytest.mark.parametrize("kind,at", LOSS_CASES)
 @pytest.mark.parametrize("form", ["paper", "standard"])
 @pytest.mark.parametrize("leak", [False, True])
 def test_window_contributions_match_the_explicit_jacobian_products(rng, kind, at, form, leak):
@@ -159,6 +159,9 @@ def test_window_contributions_match_the_explicit_jacobian_products(rng, kind, at
     seed=st.integers(0, 2**32 - 1),
 )
 def test_contributions_sum_to_the_gradient(kind_at, form, activation, leak, sizes, seed):
+    # With at="last" the contributions and the gradient are sums of the same deltas, so this
+    # checks the bookkeeping only; the naive comparison above checks their values.  With
+    # at="every" the contributions come from a separate kernel (one backward pass per E_t).
     n, m, T, B = sizes
     kind, at = kind_at
     rng = np.random.default_rng(seed)

@@ -2,6 +2,8 @@
 
 import dataclasses
 import math
+import types
+from collections.abc import Mapping
 
 import naive_clipping as naive
 import numpy as np
@@ -28,12 +30,13 @@ def pack(arrays, container):
 
 
 def unpack(grads):
-    return list(grads.values()) if isinstance(grads, dict) else list(grads)
+    return list(grads.values()) if isinstance(grads, Mapping) else list(grads)
 
 
 def assert_structure(out, given_grads):
-    """Same container type, keys and order or length, shapes and float dtypes."""
-    assert type(out) is type(given_grads)
+    """Read-only container (mapping proxy for a mapping, tuple for a sequence), keys and order or length,
+    shapes and float dtypes."""
+    assert type(out) is (types.MappingProxyType if isinstance(given_grads, dict) else tuple)
     if isinstance(given_grads, dict):
         assert list(out) == list(given_grads)
     assert len(out) == len(given_grads)

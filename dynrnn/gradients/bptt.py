@@ -5,7 +5,6 @@ import threading
 import numpy as np
 
 from .. import _validate
-from .._kernels import bptt as kernels
 from .._kernels.scalar_bptt import CROSS_ENTROPY, LOSS_CODES, SQUARED_ERROR
 from ..maps.model import RNN
 from ..results.gradients import GradientResult
@@ -31,7 +30,8 @@ def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=
         The readout losses need ``net.W_out``.
     x0 : array_like, shape (n,) or (B, n), or None
         Initial state, shared by the batch or one per sequence; None for
-        zeros (as in the authors' code).
+        zeros (the authors' ``h_0 = 0`` in the standard form; in the paper
+        form ``x_0 = 0`` means ``h_0 = sigma(0)``).
     inputs : array_like, shape (T, B, m), or None
         Inputs ``u_1 .. u_T`` (``inputs[t - 1, q]`` drives step t of
         sequence q).  None for an autonomous network; then ``n_steps`` is
@@ -82,14 +82,15 @@ def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=
     ------
     TypeError
         If ``net`` is not an `RNN`, an array is complex or not numeric,
-        class labels are not integers, or ``wrt_x0`` or ``keep_states`` is
-        not a bool.
+        class labels are booleans, or ``wrt_x0`` or ``keep_states`` is not a
+        bool.
     ValueError
         If ``loss``, ``at`` or ``contributions`` is unknown; a readout loss
         is asked of a network without ``W_out``; a shape disagrees (``x0``,
         ``inputs``, ``targets``, ``n_steps``); an array holds NaN or inf;
-        a label is outside [0, q); or the window contributions would be
-        too large.
+        a label is outside [0, q); targets for the cross-entropy have
+        neither the shape of labels (integers) nor of distributions; or the
+        window contributions would be too large.
 
     See Also
     --------
@@ -99,8 +100,9 @@ def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=
     Notes
     -----
     The loss is a function of the observed state ``h_t`` (``sigma(x_t)`` in
-    the paper form, as in eq. (8); the state in the standard form), so both
-    forms define the same loss (footnote 1).  Per scored step:
+    the paper form, as in eq. (8); the state in the standard form), so
+    without a leak both forms define the same loss (footnote 1) when the
+    standard form starts from ``h_0 = sigma(x_0)``.  Per scored step:
     ``E_t = ||h_t - target_t||^2``, ``||y_t - target_t||^2`` or
     ``-sum_c target_c log softmax(y_t)_c``.  The batch loss is the mean over
     sequences of ``sum_t E_t`` (Pascanu et al. 2013, eq. 3).
@@ -182,6 +184,8 @@ def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=
     Y = np.empty((T_s, B, q), dtype=dtype)
     Yg = np.zeros((T_s, B, q), dtype=dtype)
     loss_seq = np.empty(B, dtype=dtype)
+    from .._kernels import bptt as kernels  # here, not at import: `import dynrnn` stays free of Numba
+
     with np.errstate(all="ignore"):  # overflow is reported through `finite`
         kernels.bptt(
             net.activation, W_rec, W_in, b, alpha, W_out, b_out, x0_arr, U, P, kind, every, paper, leaky,
@@ -302,6 +306,8 @@ def _parameter_grads(Delta, S, U, Yg, every, kind):
 
 
 def _outer(A, X):
+    from .._kernels import bptt as kernels
+
     out = np.zeros((A.shape[2], X.shape[2]), dtype=A.dtype)
     if out.size:
         kernels.outer_sum(A, X, out)
@@ -310,6 +316,8 @@ def _outer(A, X):
 
 def _contributions(W_rec, alpha, paper, leaky, every, window, S, D, E, U, Delta):
     """Temporal contributions by lag (and by window) for W_rec, W_in and b."""
+    from .._kernels import bptt as kernels
+
     T, B, n = Delta.shape
     m = U.shape[2]
     dtype = Delta.dtype

@@ -10,6 +10,7 @@ clipping only) to apply the guard of the authors' code.
 
 import math
 import numbers
+import types
 from collections.abc import Mapping
 
 import numpy as np
@@ -81,10 +82,10 @@ def _gradients(grads):
 
 
 def _rebuild(grads, keys, outs):
-    """The output arrays in the structure of ``grads``."""
+    """The output arrays in the structure of ``grads``, read-only: a mapping proxy or a tuple."""
     if keys is not None:
-        return dict(zip(keys, outs, strict=True))
-    return list(outs) if isinstance(grads, list) else tuple(outs)
+        return types.MappingProxyType(dict(zip(keys, outs, strict=True)))
+    return tuple(outs)
 
 
 def _global_norm(arrays):
@@ -167,7 +168,8 @@ def clip_grad_norm(grads, threshold, *, nonfinite="raise", W_rec=None):
     Returns
     -------
     ClipResult
-        ``grads`` (new read-only arrays, in the structure given), ``norm``
+        ``grads`` (new read-only arrays, keyed or ordered as given: a
+        read-only mapping or a tuple), ``norm``
         (the pre-clip norm), ``threshold`` and the flags ``clipped``,
         ``skipped``, ``shrunk``.  It unpacks as a pair:
         ``grads, norm = clip_grad_norm(...)``.
@@ -303,7 +305,8 @@ def clip_grad_value(grads, threshold, *, nonfinite="raise"):
     Returns
     -------
     ClipResult
-        ``grads`` (new read-only arrays, in the structure given), ``norm``
+        ``grads`` (new read-only arrays, keyed or ordered as given: a
+        read-only mapping or a tuple), ``norm``
         (the global L2 norm before clipping), ``threshold``, ``clipped``
         (True if some element changed), ``skipped``, and ``shrunk`` (always
         False).  It unpacks as ``grads, norm = clip_grad_value(...)``.

@@ -64,7 +64,7 @@ class RNN:
     (footnote 1 of the paper).  The *observed state* that losses and the
     readout see is ``h_t``: ``sigma(x_t)`` in the paper form (as in eq. (8),
     ``E = (sigma(x_50) - 0.7)^2``) and the state itself in the standard form,
-    so both forms define the same losses.  With a leak alpha, either map ``F`` becomes
+    so without a leak both forms define the same losses.  With a leak alpha, either map ``F`` becomes
     ``x_t = alpha x_{t-1} + (1 - alpha) F(x_{t-1}, u_t)`` (Sec. 3.1; Jaeger
     et al. 2007).
 

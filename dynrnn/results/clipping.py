@@ -1,14 +1,15 @@
 """Result of gradient clipping (`dynrnn.clip_grad_norm`, `dynrnn.clip_grad_value`)."""
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from ._base import _FrozenArrays
 
 
 def _arrays(grads):
-    """The arrays of a gradient container (a dict or a tuple/list), in order."""
-    return grads.values() if isinstance(grads, dict) else grads
+    """The arrays of a gradient container (a mapping or a tuple), in order."""
+    return grads.values() if isinstance(grads, Mapping) else grads
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -21,11 +22,12 @@ class ClipResult(_FrozenArrays):
 
     Attributes
     ----------
-    grads : dict of str to ndarray, or tuple or list of ndarray
-        The gradients to use for the update, in the structure they were given
-        in: a dict with the same keys in the same order, or a tuple or list of
-        the same length.  Every array is new and read-only, with the shape of
-        its input and its float dtype (integer input becomes float64).
+    grads : mapping of str to ndarray, or tuple of ndarray
+        The gradients to use for the update, keyed or ordered as they were
+        given (a read-only ``types.MappingProxyType`` for a mapping, a tuple
+        for a tuple or list).  Every array is new and read-only, with the
+        shape of its input and its float dtype (integer input becomes
+        float64).
     norm : float
         Global L2 norm of the gradients *before* clipping (the quantity the
         authors log); NaN or inf when a gradient holds NaN or inf.
@@ -69,11 +71,11 @@ class ClipResult(_FrozenArrays):
         def show(arr):
             return f"<{arr.dtype} array {tuple(arr.shape)}>"
 
-        if isinstance(self.grads, dict):
+        if isinstance(self.grads, Mapping):
             grads = "{" + ", ".join(f"{key!r}: {show(arr)}" for key, arr in self.grads.items()) + "}"
         else:
             shown = ", ".join(show(arr) for arr in self.grads)
-            grads = f"({shown}{',' if len(self.grads) == 1 else ''})" if isinstance(self.grads, tuple) else f"[{shown}]"
+            grads = f"({shown}{',' if len(self.grads) == 1 else ''})"
         parts = [f"grads={grads}"]
         parts += [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "grads"]
         return f"{type(self).__name__}({', '.join(parts)})"
