@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import _validate
+from ..maps.iterate import trajectory_arguments
 from ..maps.model import RNN
 from ..results.jacobians import JacobianResult
 
@@ -143,30 +144,8 @@ def _prepare(net, x0, inputs, n_steps):
     leaky, driven)`` as writable C-contiguous arrays (Numba compiles
     read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.
     """
-    _check_net(net)
-    n, m, dtype = net.n_units, net.n_inputs, net.dtype
-    x0 = _validate.real_array("x0", x0, dtype)
-    if x0.shape != (n,):
-        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
-    if inputs is None:
-        if n_steps is None:
-            raise ValueError("n_steps must be given when inputs is None; got neither")
-        n_steps = _validate.integer("n_steps", n_steps, minimum=1)
-        driven = False
-        inputs = np.zeros((n_steps, 1), dtype=dtype)
-        W_in = np.zeros((n, 1), dtype=dtype)
-    else:
-        inputs = _validate.real_array("inputs", inputs, dtype)
-        if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
-            raise ValueError(
-                f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
-                f"got {_validate.shape_str(inputs.shape)}"
-            )
-        if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
-            raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
-        n_steps = inputs.shape[0]
-        driven = True
-        W_in = net.W_in.copy()
+    x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs)
+    n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
     alpha = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
     x = np.empty((n_steps + 1, n), dtype=dtype)

@@ -59,31 +59,8 @@ def iterate(net, x0, n_steps=None, inputs=None):
     >>> dynrnn.iterate(net, [1.0], n_steps=3).ravel().tolist()
     [1.0, 0.5, 0.25, 0.125]
     """
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
-    n, m, dtype = net.n_units, net.n_inputs, net.dtype
-    x0 = _validate.real_array("x0", x0, dtype)
-    if x0.shape != (n,):
-        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
-    if inputs is None:
-        if n_steps is None:
-            raise ValueError("n_steps must be given when inputs is None; got neither")
-        n_steps = _validate.integer("n_steps", n_steps, minimum=1)
-        driven = False
-        inputs = np.zeros((n_steps, 1), dtype=dtype)
-        W_in = np.zeros((n, 1), dtype=dtype)
-    else:
-        inputs = _validate.real_array("inputs", inputs, dtype)
-        if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
-            raise ValueError(
-                f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
-                f"got {_validate.shape_str(inputs.shape)}"
-            )
-        if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
-            raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
-        n_steps = inputs.shape[0]
-        driven = True
-        W_in = net.W_in.copy()  # writable: Numba compiles read-only arrays separately
+    x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs)
+    n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
     alpha = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
     out = np.empty((1, n_steps + 1, n), dtype=dtype)
@@ -104,6 +81,37 @@ def iterate(net, x0, n_steps=None, inputs=None):
         diverged_at,
     )
     return out[0]
+
+
+def trajectory_arguments(net, x0, n_steps, inputs):
+    """Check the arguments of one trajectory (`iterate`'s rules) and lay them out for the kernels.
+
+    Returns ``(x0, inputs, W_in, n_steps, driven)``: ``x0`` of shape (n,),
+    ``inputs`` (T, m) and ``W_in`` writable C-contiguous copies (Numba
+    compiles read-only arrays separately), with a zero column standing in
+    for both when the network is autonomous.  Shared by `iterate`,
+    `jacobian_products` and `lyapunov_spectrum`.
+    """
+    if not isinstance(net, RNN):
+        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    n, m, dtype = net.n_units, net.n_inputs, net.dtype
+    x0 = _validate.real_array("x0", x0, dtype)
+    if x0.shape != (n,):
+        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+    if inputs is None:
+        if n_steps is None:
+            raise ValueError("n_steps must be given when inputs is None; got neither")
+        n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+        return x0, np.zeros((n_steps, 1), dtype=dtype), np.zeros((n, 1), dtype=dtype), n_steps, False
+    inputs = _validate.real_array("inputs", inputs, dtype)
+    if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
+        raise ValueError(
+            f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
+            f"got {_validate.shape_str(inputs.shape)}"
+        )
+    if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
+        raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
+    return x0, inputs, net.W_in.copy(), inputs.shape[0], True
 
 
 def iterate_grid(
