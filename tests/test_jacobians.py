@@ -300,3 +300,9 @@ def test_inputs_are_not_modified(driven_net):
     dynrnn.jacobian_products(driven_net, x0, inputs=inputs, n_singular=2)
     assert_array_equal(x0, copies[0])
     assert_array_equal(inputs, copies[1])
+
+
+def test_window_arrays_too_large_are_refused_before_any_work():
+    net = dynrnn.RNN(np.eye(2) * 0.5)
+    with pytest.raises(ValueError, match="n_steps = 20000"):
+        dynrnn.jacobian_products(net, [0.1, 0.2], n_steps=20000)

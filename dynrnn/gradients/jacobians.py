@@ -44,7 +44,8 @@ def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
         If ``net`` is not an `RNN`, ``n_steps`` or ``n_singular`` is not an
         integer, or an array is complex or not numeric.
     ValueError
-        If ``n_singular`` is outside [1, n], a shape disagrees, ``x0`` or
+        If ``n_singular`` is outside [1, n], the window arrays would be too
+        large (more than 2**28 numbers), a shape disagrees, ``x0`` or
         ``inputs`` holds NaN or inf, ``n_steps < 1``, or neither
         ``n_steps`` nor ``inputs`` is given.
 
@@ -108,9 +109,15 @@ def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
     if not 1 <= n_singular <= n:
         raise ValueError(f"n_singular must lie in [1, n] with n = {n}; got {n_singular}")
     x, arrays = _prepare(net, x0, inputs, n_steps)
+    T, dtype = x.shape[0] - 1, x.dtype
+    entries = (T + 1) ** 2 * (2 * n_singular + 2)
+    if entries > _MAX_WINDOW_ENTRIES:
+        raise ValueError(
+            f"n_steps = {T} with n_singular = {n_singular} would hold {entries} numbers for the (T + 1)^2 windows "
+            f"(limit {_MAX_WINDOW_ENTRIES}); use fewer steps, or lyapunov_spectrum for long trajectories"
+        )
     from .._kernels import jacobians as kernels
 
-    T, dtype = x.shape[0] - 1, x.dtype
     jacobians = np.empty((T, n, n), dtype=dtype)
     kernels.trajectory(net.activation, *arrays[:4], x, *arrays[4:], jacobians)
     R = np.empty_like(jacobians)
@@ -128,6 +135,11 @@ def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
         log_singular_values=log_singular_values,
         diverged_at=_diverged_at(x),
     )
+
+
+# The window arrays hold (T + 1)^2 (2 n_singular + 2) numbers; refuse sizes
+# that would not fit in memory rather than fail deep inside NumPy.
+_MAX_WINDOW_ENTRIES = 2**28
 
 
 def _check_net(net):
