@@ -37,6 +37,27 @@ def integer(name, value, minimum=None, maximum=None):
     return value
 
 
+def positive_float(name, value):
+    """Return ``value`` as a float, checking that it is a real number, finite and > 0.
+
+    ``bool`` and non-numbers are refused with TypeError.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name} must be finite and > 0; got {value}")
+    return value
+
+
+def finite_scalar(name, value):
+    """Return ``value`` as a float, checking that it is one finite real number (0-d array_like)."""
+    arr = real_array(name, value, np.float64)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar; got an array of shape {shape_str(arr.shape)}")
+    return float(arr)
+
+
 def float_dtype(name, dtype):
     """Return ``np.dtype(dtype)`` if it is float64 or float32."""
     try:

@@ -9,7 +9,6 @@ clipping only) to apply the guard of the authors' code.
 """
 
 import math
-import numbers
 import types
 from collections.abc import Mapping
 
@@ -29,16 +28,6 @@ SHRINK_RATE = 0.02
 # A sum of squares above this is exact to rounding even if some squares
 # underflowed (each loses at most ~5e-324); below it, the scaled sum is used.
 _SUM_MIN = 1e-250
-
-
-def _threshold(value):
-    """``value`` as a float, checking that it is a real number, finite and > 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"threshold must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"threshold must be finite and > 0; got {value}")
-    return value
 
 
 def _entry(name, value):
@@ -224,7 +213,7 @@ def clip_grad_norm(grads, threshold, *, nonfinite="raise", W_rec=None):
     >>> r.skipped, r.grads[0].tolist()
     (True, [0.0])
     """
-    threshold = _threshold(threshold)
+    threshold = _validate.positive_float("threshold", threshold)
     nonfinite = _validate.choice("nonfinite", nonfinite, ("raise", "skip", "shrink"))
     keys, arrays, owned = _gradients(grads)
     if W_rec is not None:
@@ -346,7 +335,7 @@ def clip_grad_value(grads, threshold, *, nonfinite="raise"):
     >>> r.grads["W_rec"].tolist(), r.grads["b"].tolist(), r.clipped, float(r.norm)
     ([[1.0, -0.5]], [-1.0], True, 5.024937810560445)
     """
-    threshold = _threshold(threshold)
+    threshold = _validate.positive_float("threshold", threshold)
     if isinstance(nonfinite, str) and nonfinite == "shrink":
         raise ValueError(
             "nonfinite must be 'raise' or 'skip' for clip_grad_value; got 'shrink' (the guard is clip_grad_norm's)"

@@ -10,7 +10,6 @@ kernel launch over the starts.
 """
 
 import math
-import numbers
 
 import numpy as np
 
@@ -23,24 +22,6 @@ from .error_surface import error_surface
 __all__ = ["descend"]
 
 _NONFINITE = ("skip", "raise")
-
-
-def _positive(name, value):
-    """``value`` as a float, checking that it is a real number, finite and > 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be finite and > 0; got {value}")
-    return value
-
-
-def _finite_scalar(name, value):
-    """``value`` as a float, checking that it is one finite real number."""
-    arr = _validate.real_array(name, value, np.float64)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar; got an array of shape {_validate.shape_str(arr.shape)}")
-    return float(arr)
 
 
 def _starts(w0, b0):
@@ -184,14 +165,14 @@ def descend(
     >>> int(clip.n_clipped[0]), round(float(clip.step_length[-1, 0]), 6), bool(plain.diverged[0])
     (1, 0.2, False)
     """
-    lr = _positive("lr", lr)
+    lr = _validate.positive_float("lr", lr)
     n_iter = _validate.integer("n_iter", n_iter, minimum=0)
     if threshold is not None:
-        threshold = _positive("threshold", threshold)
+        threshold = _validate.positive_float("threshold", threshold)
     nonfinite = _validate.choice("nonfinite", nonfinite, _NONFINITE)
-    x0 = _finite_scalar("x0", x0)
+    x0 = _validate.finite_scalar("x0", x0)
     n_steps = _validate.integer("n_steps", n_steps, minimum=1)
-    target = _finite_scalar("target", target)
+    target = _validate.finite_scalar("target", target)
     _validate.choice("activation", activation, ACTIVATIONS)
     _backend.get(backend)
     w_start, b_start = _starts(w0, b0)

@@ -24,14 +24,6 @@ _RESOLVED_JUMP = 0.1
 _MAX_ZOOMS = 64  # each zoom narrows a bracket about 10-fold: far below float64 spacing
 
 
-def _scalar(name, value):
-    """A finite real scalar as a Python float."""
-    arr = _validate.real_array(name, value, np.float64)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar; got an array of shape {_validate.shape_str(arr.shape)}")
-    return float(arr)
-
-
 def _evaluate(kernels, activation, w, b, x0, target, n_steps, dtype):
     """Run the kernel on flat C-contiguous arrays of one shape; return (E, dE_dw, dE_db, hessian_max_eig, x)."""
     outs = tuple(np.empty(w.shape, dtype=dtype) for _ in range(5))
@@ -134,7 +126,7 @@ def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="logistic"
     dtype = _validate.float_dtype("dtype", dtype)
     _validate.choice("activation", activation, ACTIVATIONS)
     n_steps = _validate.integer("n_steps", n_steps, minimum=1)
-    target = _scalar("target", target)
+    target = _validate.finite_scalar("target", target)
     kernels = _backend.get(backend)
     named = {"w": w, "b": b, "x0": x0}
     arrays = [_validate.real_array(name, a, dtype) for name, a in named.items()]
@@ -365,9 +357,9 @@ def error_surface_wall(
     _validate.choice("activation", activation, ACTIVATIONS)
     n_steps = _validate.integer("n_steps", n_steps, minimum=1)
     n_grid = _validate.integer("n_grid", n_grid, minimum=3)
-    x0 = _scalar("x0", x0)
-    target = _scalar("target", target)
-    tol = _scalar("tol", tol)
+    x0 = _validate.finite_scalar("x0", x0)
+    target = _validate.finite_scalar("target", target)
+    tol = _validate.finite_scalar("tol", tol)
     if not tol > 0.0:
         raise ValueError(f"tol must be positive; got {tol}")
     w_arr = _validate.real_array("w", w, np.float64)
