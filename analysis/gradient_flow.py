@@ -127,18 +127,18 @@ def plot(d: dict, p: dict):
 
     ax = axes[2]
     for name, colour, text in (
-        ("random", "#9467bd", "random: $W_{rec}$ entries $N(0, 0.1^2)$"),
-        ("orthogonal", "#ff7f0e", "trained-looking: orthogonal $W_{rec}$"),
+        ("random", "#9467bd", "random, $N(0, 0.1^2)$ entries"),
+        ("orthogonal", "#ff7f0e", "trained-looking, orthogonal"),
     ):
         radius = float(d[f"{name}_spectral_radius"])
         norm = float(d[f"{name}_spectral_norm"])
         ax.plot(d["contrib_lag"], d[f"{name}_contrib_log10"], color=colour, lw=1.6,
-                label=rf"{text} ($\rho = {radius:.2f}$, $\|W\|_2 = {norm:.2f}$)")  # fmt: skip
+                label=rf"{text}:" "\n" rf"$\rho = {radius:.2f}$, $\|W_{{rec}}\|_2 = {norm:.2f}$")  # fmt: skip
     ax.set_xlabel(r"lag $T - k$")
     ax.set_ylabel(r"$\log_{10} \|$ contribution to $\partial E / \partial W_{rec}\|_F$")
     ax.set_title("(c) temporal contributions of eq. (4), tanh")
     ax.set_xlim(0, d["contrib_lag"][-1])
-    ax.legend(loc="center right", fontsize="small")
+    ax.legend(loc="lower left", fontsize="small")
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize="small")
     fig.suptitle(
         rf"Vanishing and exploding gradients: $\|\partial x_t/\partial x_k\|_2 \leq (\gamma\|W_{{rec}}\|_2)^{{t-k}}$"
