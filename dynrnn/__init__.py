@@ -43,8 +43,10 @@ from .results import (
     SingleUnitCycles,
     SingleUnitFixedPoints,
     TangentResult,
+    TaskBatch,
     WallResult,
 )
+from .training import tasks
 
 __version__ = "0.1.0"
 
@@ -73,6 +75,7 @@ __all__ = [
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
     "TangentResult",
+    "TaskBatch",
     "WallResult",
     "activation",
     "basins",
@@ -93,5 +96,6 @@ __all__ = [
     "orbit_diagram",
     "sensitivity",
     "single_unit",
+    "tasks",
     "__version__",
 ]

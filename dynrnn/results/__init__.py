@@ -28,6 +28,7 @@ from .maps import (
     TangentResult,
 )
 from .surface import ErrorSurfaceResult, WallResult
+from .tasks import TaskBatch
 
 __all__ = [
     "BasinResult",
@@ -49,5 +50,6 @@ __all__ = [
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
     "TangentResult",
+    "TaskBatch",
     "WallResult",
 ]
