@@ -46,7 +46,8 @@ from .results import (
     TaskBatch,
     WallResult,
 )
-from .training import tasks
+from .training import optim, tasks
+from .training.inits import init_network
 
 __version__ = "0.1.0"
 
@@ -89,10 +90,12 @@ __all__ = [
     "fixed_points",
     "fold_continuation",
     "gamma",
+    "init_network",
     "iterate",
     "iterate_grid",
     "jacobian_products",
     "lyapunov_spectrum",
+    "optim",
     "orbit_diagram",
     "sensitivity",
     "single_unit",
