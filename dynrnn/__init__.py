@@ -20,6 +20,7 @@ from .gradients.clipping import clip_grad_norm, clip_grad_value
 from .gradients.descent import descend
 from .gradients.error_surface import error_surface, error_surface_wall
 from .gradients.jacobians import jacobian_products
+from .gradients.regularizer import vanishing_regularizer
 from .maps.activations import Activation, activation, gamma
 from .maps.iterate import iterate, iterate_grid
 from .maps.model import RNN
@@ -37,6 +38,7 @@ from .results import (
     LyapunovResult,
     OrbitDiagramResult,
     OrbitResult,
+    RegularizerResult,
     SensitivityResult,
     SingleUnitBifurcations,
     SingleUnitCusp,
@@ -70,6 +72,7 @@ __all__ = [
     "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
+    "RegularizerResult",
     "SensitivityResult",
     "SingleUnitBifurcations",
     "SingleUnitCusp",
@@ -100,5 +103,6 @@ __all__ = [
     "sensitivity",
     "single_unit",
     "tasks",
+    "vanishing_regularizer",
     "__version__",
 ]

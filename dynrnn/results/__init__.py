@@ -27,6 +27,7 @@ from .maps import (
     SingleUnitFixedPoints,
     TangentResult,
 )
+from .regularizer import RegularizerResult
 from .surface import ErrorSurfaceResult, WallResult
 from .tasks import TaskBatch
 
@@ -44,6 +45,7 @@ __all__ = [
     "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
+    "RegularizerResult",
     "SensitivityResult",
     "SingleUnitBifurcations",
     "SingleUnitCusp",
