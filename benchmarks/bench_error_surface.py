@@ -49,33 +49,11 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from _harness import Benchmark, Ceiling, Impl, Setting, Target, finite_mask, main  # noqa: E402
+from bench_grid import B_RANGE, W_RANGE, X0, make_grid  # noqa: E402  (the same grid as bench_grid)
 from roofline import exp_roofline, n_cores  # noqa: E402
 
-W_RANGE = (3.0, 8.0)
-B_RANGE = (-5.0, 0.0)
-X0 = 0.5
 TARGET = 0.7
 MODERATE = 1e6  # points with |dE/db| below this are compared
-
-
-def make_grid(n_grid):
-    """Build the ``(w, b)`` grid.
-
-    Parameters
-    ----------
-    n_grid : int
-        Points per axis.
-
-    Returns
-    -------
-    w, b : ndarray
-        C-contiguous float64 arrays of shape ``(n_grid, n_grid)``; ``w``
-        varies along axis 0, ``b`` along axis 1.
-    """
-    w_axis = np.linspace(*W_RANGE, n_grid)
-    b_axis = np.linspace(*B_RANGE, n_grid)
-    w, b = np.meshgrid(w_axis, b_axis, indexing="ij")
-    return np.ascontiguousarray(w), np.ascontiguousarray(b)
 
 
 def max_eig(h_ww, h_wb, h_bb):
