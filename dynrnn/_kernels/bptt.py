@@ -36,8 +36,12 @@ def _bptt_kernel(name):
 
     @njit(**_config.JIT_OPTIONS)
     def kernel(WT, W_inT, W_rec, b, alpha, W_out, b_out, x0, U, P, kind, every, paper, leaky, driven, scale,
-               Z, S, D, E, Y, Yg, G, Delta, loss_seq, A, V):  # fmt: skip
+               Z, S, D, E, Y, Yg, G, Delta, loss_seq, Back, V):  # fmt: skip
         T, B, n = Delta.shape
+        # Back (T, B, n) keeps W_rec^T delta_t of every step (row t - 1), which Omega reuses;
+        # given as (1, B, n) it is scratch.
+        keep_back = Back.shape[0] == T
+        A = Back[0]
         for q in range(B):
             for i in range(n):
                 z = x0[q, i]
@@ -74,6 +78,8 @@ def _bptt_kernel(name):
             for q in range(B):
                 for i in range(n):
                     Delta[t - 1, q, i] = _delta(G[t, q, i], D[t, q, i], alpha[i], paper, leaky)
+            if keep_back:
+                A = Back[t - 1]
             np.dot(Delta[t - 1], W_rec, A)
             direct = every and t >= 2
             for q in range(B):
@@ -99,7 +105,7 @@ def bptt(name, W_rec, W_in, b, alpha, W_out, b_out, x0, U, P, kind, every, paper
     the network has no input).
     """
     B, n = x0.shape
-    A = np.empty((B, n), dtype=Z.dtype)
+    A = np.empty((1, B, n), dtype=Z.dtype)
     WT = np.ascontiguousarray(W_rec.T)
     W_inT = np.ascontiguousarray(W_in.T)
     _bptt_kernel(name)(WT, W_inT, W_rec, b, alpha, W_out, b_out, x0, U, P, kind, every, paper, leaky,

@@ -1,0 +1,250 @@
+"""Results of `dynrnn.train`: the run and its history, savable to a ``.npz`` file."""
+
+import json
+import math
+import os
+import types
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ._base import _FrozenArrays
+
+PARAMETERS = ("W_rec", "W_in", "b", "W_out", "b_out")
+FORMAT = "dynrnn.TrainResult/1"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainHistory(_FrozenArrays):
+    """What `dynrnn.train` logged, one entry per evaluation (every ``eval_every`` updates).
+
+    The per-update values are averaged over the updates since the previous
+    entry, as the authors' code logs them (paper.md Sec. 5.7).
+
+    Attributes
+    ----------
+    update : ndarray of int, shape (K,)
+        Updates done when the entry was logged.
+    train_loss : ndarray, shape (K,)
+        Mean training loss (batch mean; also the time mean for memorization).
+    grad_norm : ndarray, shape (K,)
+        Mean norm of the total gradient (loss + alpha Omega) before clipping.
+    grad_norm_max : ndarray, shape (K,)
+        Largest such norm in the window.
+    rho : ndarray, shape (K,)
+        Spectral radius of ``W_rec`` at the entry.
+    omega : ndarray, shape (K,)
+        Mean Omega (eq. 10 or 9), computed for every method.
+    valid_error : ndarray, shape (K,)
+        Error rate on ``n_check`` freshly generated sequences.
+    n_clipped, n_nonfinite : ndarray of int, shape (K,)
+        Updates in the window whose gradient was rescaled (Algorithm 1), and
+        whose gradient norm was not finite (or above 1e10 under the
+        ``"shrink"`` policy) and so was skipped or replaced.
+    """
+
+    update: np.ndarray
+    train_loss: np.ndarray
+    grad_norm: np.ndarray
+    grad_norm_max: np.ndarray
+    rho: np.ndarray
+    omega: np.ndarray
+    valid_error: np.ndarray
+    n_clipped: np.ndarray
+    n_nonfinite: np.ndarray
+
+    def __len__(self):
+        return self.update.shape[0]
+
+
+HISTORY_FIELDS = tuple(f.name for f in fields(TrainHistory))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainResult(_FrozenArrays):
+    """The outcome of one `dynrnn.train` run.
+
+    Attributes
+    ----------
+    config : mappingproxy
+        Every setting of the run (JSON-able): task, init, method, length,
+        seed, sizes, learning rate, threshold, alpha, budgets, ...
+    params : mappingproxy of str to ndarray
+        The final parameters ``W_rec``, ``W_in``, ``b``, ``W_out``, ``b_out``
+        (read-only).
+    activation : str
+        The units' activation (from the initialization).
+    success : bool
+        Whether an evaluation found an error rate below ``success_error``
+        on ``n_eval`` fresh sequences (the paper: < 1 % of 10,000).
+    updates_to_success : int or None
+        Updates done at that evaluation.
+    n_updates : int
+        Updates done in all.
+    best_error : float
+        Lowest error rate seen at an evaluation.
+    final_error : float
+        Error rate of the final parameters on ``n_eval`` fresh sequences.
+    diverged : bool
+        The run stopped on a non-finite gradient (``nonfinite="stop"``).
+    stop_reason : {"success", "max_updates", "diverged"}
+        Why training ended.
+    elapsed_s : float
+        Wall time spent training and evaluating, summed over resumed parts.
+    history : TrainHistory
+        The logged curves.
+    """
+
+    config: object
+    params: object
+    activation: str
+    success: bool
+    updates_to_success: object
+    n_updates: int
+    best_error: float
+    final_error: float
+    diverged: bool
+    stop_reason: str
+    elapsed_s: float
+    history: TrainHistory
+
+    def __post_init__(self):
+        super().__post_init__()
+        params = {}
+        for key in PARAMETERS:
+            arr = np.array(self.params[key])
+            arr.flags.writeable = False
+            params[key] = arr
+        object.__setattr__(self, "params", types.MappingProxyType(params))
+        object.__setattr__(self, "config", types.MappingProxyType(dict(self.config)))
+
+    def __repr__(self):
+        c = self.config
+        return (
+            f"TrainResult(task={c['task']!r}, init={c['init']!r}, method={c['method']!r}, length={c['length']!r}, "
+            f"seed={c['seed']}, success={self.success}, updates_to_success={self.updates_to_success}, "
+            f"n_updates={self.n_updates}, best_error={self.best_error:.4g}, final_error={self.final_error:.4g}, "
+            f"diverged={self.diverged}, stop_reason={self.stop_reason!r}, history=<{len(self.history)} entries>)"
+        )
+
+    @property
+    def net(self):
+        """The final network as a `dynrnn.RNN`, or None when its parameters are not finite."""
+        from ..maps.model import RNN
+
+        if not all(np.isfinite(a).all() for a in self.params.values()):
+            return None
+        return RNN(activation=self.activation, form="standard", dtype=self.params["W_rec"].dtype, **self.params)
+
+    def summary(self):
+        """The run in a dict of JSON-able scalars (what `dynrnn.sweep` stores).
+
+        Returns
+        -------
+        dict
+            ``success``, ``updates_to_success``, ``n_updates``,
+            ``best_error``, ``final_error``, ``diverged``, ``stop_reason``,
+            ``elapsed_s``, and from the history: ``n_evaluations``,
+            ``final_loss``, ``final_rho``, ``mean_omega``,
+            ``max_grad_norm``, ``n_clipped``, ``n_nonfinite``.
+        """
+        h = self.history
+
+        def last(values):
+            return _json_float(values[-1]) if len(values) else None
+
+        return {
+            "success": bool(self.success),
+            "updates_to_success": self.updates_to_success,
+            "n_updates": int(self.n_updates),
+            "best_error": _json_float(self.best_error),
+            "final_error": _json_float(self.final_error),
+            "diverged": bool(self.diverged),
+            "stop_reason": self.stop_reason,
+            "elapsed_s": float(self.elapsed_s),
+            "n_evaluations": len(h),
+            "final_loss": last(h.train_loss),
+            "final_rho": last(h.rho),
+            "mean_omega": _json_float(np.mean(h.omega)) if len(h) else None,
+            "max_grad_norm": _json_float(np.max(h.grad_norm_max)) if len(h) else None,
+            "n_clipped": int(np.sum(h.n_clipped)),
+            "n_nonfinite": int(np.sum(h.n_nonfinite)),
+        }
+
+    def save(self, path):
+        """Write the result to ``path`` (a ``.npz`` file; written to a temporary file, then renamed).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+
+        See Also
+        --------
+        load : reads it back.
+        """
+        meta = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("params", "history")}
+        meta["config"] = dict(self.config)
+        meta["format"] = FORMAT
+        arrays = {f"params_{k}": v for k, v in self.params.items()}
+        arrays.update({f"history_{k}": getattr(self.history, k) for k in HISTORY_FIELDS})
+        write_npz(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a result written by `save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file.
+
+        Returns
+        -------
+        TrainResult
+
+        Raises
+        ------
+        ValueError
+            If the file is not a saved `TrainResult`.
+        """
+        meta, arrays = read_npz(path, FORMAT)
+        meta.pop("format")
+        params = {k: arrays[f"params_{k}"] for k in PARAMETERS}
+        history = TrainHistory(**{k: arrays[f"history_{k}"] for k in HISTORY_FIELDS})
+        return cls(params=params, history=history, **meta)
+
+
+def _json_float(x):
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def write_npz(path, meta, arrays):
+    """Write ``arrays`` and the JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, __meta__=np.array(json.dumps(meta)), **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_npz(path, expected_format):
+    """``(meta, arrays)`` of a file written by `write_npz`; ValueError unless its format is ``expected_format``."""
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            arrays = {k: data[k] for k in data.files if k != "__meta__"}
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a file written by dynrnn ({expected_format}): {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != expected_format:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise ValueError(f"{path} holds {got!r}, not {expected_format!r}")
+    return meta, arrays

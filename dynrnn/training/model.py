@@ -1,0 +1,220 @@
+"""The task model of Pascanu et al. (2013), Sec. 4.1: a standard-form RNN with a readout, run on task batches.
+
+The model is the authors' (paper.md Sec. 5.2): ``h_t = sigma(W_rec h_{t-1} +
+W_in u_t + b)`` from ``h_0 = 0``, with a linear readout ``y = W_out h + b_out``
+that is, per task (`dynrnn.TaskBatch` fields ``loss`` and ``at``):
+
+- a softmax at the last step (temporal order, 3-bit temporal order,
+  permutation): cross-entropy loss, wrong when the argmax misses the label;
+- linear at the last step (addition, multiplication): squared-error loss,
+  wrong when the squared error exceeds 0.04;
+- a softmax at every step (memorization): cross-entropy averaged over steps
+  and sequences, wrong when any step's argmax misses.
+
+`dynrnn.init_network` draws such a network, `task_outputs` runs it on a
+batch (forward only, compiled), `error_rate` scores it on fresh sequences.
+"""
+
+import numbers
+
+import numpy as np
+
+from .. import _validate
+from ..maps.model import RNN
+from ..results.tasks import TaskBatch
+from .generators import _make_rng
+from .tasks import get_task, sequence_errors
+
+__all__ = ["error_rate", "task_outputs"]
+
+# Sequences per evaluation chunk at most, and numbers per chunk's inputs at most (memory).
+CHUNK = 1000
+_MAX_INPUT_NUMBERS = 1 << 23
+
+
+def check_task_network(net, n_inputs, n_outputs, name="net"):
+    """Raise unless ``net`` is a task model: standard form, no leak, the given input and readout widths."""
+    if not isinstance(net, RNN):
+        raise TypeError(f"{name} must be a dynrnn.RNN; got {type(net).__name__}")
+    if net.form != "standard" or net.leak is not None or net.W_out is None:
+        raise ValueError(
+            f"{name} must be a standard-form RNN without leak and with a readout (as dynrnn.init_network draws); "
+            f"got form={net.form!r}, leak={'None' if net.leak is None else 'set'}, n_outputs={net.n_outputs}"
+        )
+    if net.n_inputs != n_inputs or net.n_outputs != n_outputs:
+        raise ValueError(
+            f"{name} must have {n_inputs} inputs and {n_outputs} readout units for this task; "
+            f"got {net.n_inputs} and {net.n_outputs}"
+        )
+
+
+def task_outputs(net, batch):
+    """Run the task model on a batch: the readout outputs at the scored steps.
+
+    Parameters
+    ----------
+    net : RNN
+        A standard-form network without leak and with a readout, with
+        ``batch.n_inputs`` inputs and ``batch.n_outputs`` readout units (as
+        `dynrnn.init_network` draws it).
+    batch : TaskBatch
+        A batch of one of `dynrnn.tasks`.
+
+    Returns
+    -------
+    ndarray, shape (1, B, q) or (T, B, q)
+        Logits (cross-entropy tasks) or readout values at the last step, or
+        at every step when ``batch.at == "every"``, in the dtype of ``net``;
+        what `dynrnn.tasks.sequence_errors` scores.  A diverged network
+        gives NaN or inf, which counts as an error.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not an `RNN` or ``batch`` not a `TaskBatch`.
+    ValueError
+        If ``net`` is not a task model of the batch's sizes.
+
+    See Also
+    --------
+    error_rate : the fraction of fresh sequences the model gets wrong.
+    dynrnn.bptt : the same outputs with gradients (``GradientResult.outputs``).
+
+    Notes
+    -----
+    The forward pass of the authors' model (paper.md Sec. 5.2), compiled
+    over the whole batch: one matrix product per step for the recurrence
+    and one for the input.
+
+    Examples
+    --------
+    >>> import numpy as np, dynrnn
+    >>> from dynrnn.training.model import task_outputs
+    >>> batch = dynrnn.tasks.temporal_order(3, 20, rng=0)
+    >>> net = dynrnn.init_network("basic_tanh", 10, batch.n_inputs, batch.n_outputs, rng=0)
+    >>> task_outputs(net, batch).shape
+    (1, 3, 4)
+    """
+    if not isinstance(batch, TaskBatch):
+        raise TypeError(f"batch must be a dynrnn.TaskBatch; got {type(batch).__name__}")
+    check_task_network(net, batch.n_inputs, batch.n_outputs)
+    from .._kernels import train as kernels
+
+    U = np.ascontiguousarray(batch.inputs, dtype=net.dtype)
+    params = [np.array(getattr(net, k)) for k in ("W_rec", "W_in", "b", "W_out", "b_out")]  # writable copies
+    with np.errstate(all="ignore"):  # a diverged network gives NaN/inf outputs, scored as errors
+        return kernels.forward(net.activation, *params, U, batch.at == "every")
+
+
+def chunk_size(length, n_inputs, chunk=CHUNK):
+    """Sequences per evaluation chunk: ``chunk``, fewer for long sequences so a chunk's inputs stay small."""
+    steps = length[1] if isinstance(length, tuple) else length
+    return max(1, min(chunk, _MAX_INPUT_NUMBERS // max(1, steps * n_inputs)))
+
+
+def count_errors(net, task, length, n_sequences, rng, task_options, chunk=CHUNK):
+    """Errors among ``n_sequences`` fresh sequences, in chunks (each of its own length if ``length`` is a range)."""
+    generator = get_task(task)
+    n_in, n_out = _task_sizes(task, task_options, net.dtype)
+    check_task_network(net, n_in, n_out)
+    size = chunk_size(length, n_in, chunk)
+    errors, done = 0, 0
+    while done < n_sequences:
+        b = min(size, n_sequences - done)
+        steps = int(rng.integers(length[0], length[1] + 1)) if isinstance(length, tuple) else length
+        batch = generator(b, steps, rng, dtype=net.dtype, **task_options)
+        errors += int(np.count_nonzero(sequence_errors(batch, task_outputs(net, batch))))
+        done += b
+    return errors
+
+
+def _task_sizes(task, task_options, dtype):
+    probe = get_task(task)(1, 10, np.random.default_rng(0), dtype=dtype, **task_options)
+    return probe.n_inputs, probe.n_outputs
+
+
+def lengths_argument(length, name="length"):
+    """``length`` as an int >= 1 or a ``(min, max)`` tuple of ints with 1 <= min <= max."""
+    if isinstance(length, (tuple, list)):
+        if len(length) != 2:
+            raise ValueError(f"{name} must be an int >= 1 or a (min, max) pair; got {length!r}")
+        lo = _validate.integer(f"{name}[0]", length[0], minimum=1)
+        hi = _validate.integer(f"{name}[1]", length[1], minimum=1)
+        if hi < lo:
+            raise ValueError(f"{name} must be a (min, max) pair with min <= max; got {length!r}")
+        return (lo, hi) if hi > lo else lo
+    return _validate.integer(name, length, minimum=1)
+
+
+def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=None):
+    """The fraction of freshly generated sequences of a task that a network gets wrong.
+
+    Parameters
+    ----------
+    net : RNN
+        A task model (see `task_outputs`) of the task's sizes.
+    task : str
+        A name of `dynrnn.tasks.TASKS`.
+    length : int or (int, int)
+        The sequence length L given to the generator, or a range
+        ``(min, max)``: each chunk of sequences then draws its own length
+        uniformly in [min, max], as the authors' evaluation does.
+    n_sequences : int, default 10000
+        Sequences to score (the paper's success test uses 10,000).
+    rng : numpy.random.Generator, int or None
+        Source of the sequences.
+    task_options : dict, optional
+        Extra keyword arguments of the generator (``n_values``, ``n_pos``
+        of memorization).
+
+    Returns
+    -------
+    float
+        Errors / ``n_sequences``, by `dynrnn.tasks.sequence_errors`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is of the wrong kind.
+    ValueError
+        If ``task`` is unknown, ``length`` or ``n_sequences`` < 1, or
+        ``net`` does not fit the task.
+
+    See Also
+    --------
+    dynrnn.train : trains a task model and evaluates it this way.
+
+    Notes
+    -----
+    Pascanu et al. (2013), Sec. 4.1: a run succeeds when fewer than 1 % of
+    10,000 fresh sequences are misclassified.  The sequences are drawn in
+    chunks of up to 1000 (fewer for very long sequences, to bound memory),
+    like the authors' ten validation batches of 1000.
+
+    Examples
+    --------
+    An untrained network is at chance on temporal order (4 classes):
+
+    >>> import dynrnn
+    >>> from dynrnn.training.model import error_rate
+    >>> net = dynrnn.init_network("smart_tanh", 20, 6, 4, rng=0)
+    >>> 0.6 < error_rate(net, "temporal_order", 30, n_sequences=2000, rng=1) < 0.9
+    True
+    """
+    get_task(task)
+    length = lengths_argument(length)
+    n_sequences = _validate.integer("n_sequences", n_sequences, minimum=1)
+    task_options = _task_options(task_options)
+    errors = count_errors(net, task, length, n_sequences, _make_rng(rng), task_options)
+    return errors / n_sequences
+
+
+def _task_options(task_options):
+    if task_options is None:
+        return {}
+    if not isinstance(task_options, dict) or not all(isinstance(k, str) for k in task_options):
+        raise TypeError(f"task_options must be a dict of generator keyword arguments; got {task_options!r}")
+    for key, value in task_options.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"task_options[{key!r}] must be an int; got {type(value).__name__} {value!r}")
+    return dict(task_options)

@@ -1,0 +1,330 @@
+"""dynrnn.train and its fused update (issue 5, items 3 and 6).
+
+The fused update is checked against a plain-loop reference (tests/naive_train.py:
+explicit BPTT, Omega with its gradient by central differences, Algorithm 1,
+SGD) and, to rounding, against the chain of public functions it fuses
+(bptt, vanishing_regularizer, SGD.step).  train() is checked for
+determinism, exact resume, Ctrl-C, divergence handling and bad input.
+"""
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import naive_train
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dynrnn
+from dynrnn._kernels import train as kernels
+from dynrnn._kernels.scalar_bptt import LOSS_CODES
+from dynrnn.gradients.regularizer import vanishing_regularizer
+from dynrnn.results.training import read_npz
+from dynrnn.training.model import error_rate, task_outputs
+from dynrnn.training.optim import SGD
+from dynrnn.training.train import CHECKPOINT_FORMAT, _dense_targets, train
+
+KEYS = ("W_rec", "W_in", "b", "W_out", "b_out")
+TINY = {"n_units": 6, "batch_size": 5, "eval_every": 10, "n_check": 50, "n_eval": 100}
+
+
+def _problem(task, length, n_units, batch_size, init, seed):
+    rng = np.random.default_rng(seed)
+    batch = dynrnn.tasks.get_task(task)(batch_size, length, rng)
+    net = dynrnn.init_network(init, n_units, batch.n_inputs, batch.n_outputs, rng)
+    every = batch.at == "every"
+    scale = 1.0 / (batch_size * batch.inputs.shape[0]) if every else 1.0 / batch_size
+    return batch, net, every, scale
+
+
+def _fused(net, batch, every, scale, hyper, params=None, velocity=None):
+    params = tuple(np.array(getattr(net, k)) for k in KEYS) if params is None else params
+    velocity = tuple(np.zeros_like(p) for p in params) if velocity is None else velocity
+    stats = np.zeros(kernels.N_STATS)
+    U = np.ascontiguousarray(batch.inputs)
+    kernels.train_step(net.activation, params, velocity, U, _dense_targets(batch), LOSS_CODES[batch.loss], every,
+                       scale, hyper, kernels.Scratch(net.n_units, net.dtype), stats)  # fmt: skip
+    return dict(zip(KEYS, params, strict=True)), dict(zip(KEYS, velocity, strict=True)), stats
+
+
+TASK_CASES = [("temporal_order", 12), ("addition", 10), ("memorization", 3), ("permutation", 8)]
+
+
+@pytest.mark.parametrize("task, length", TASK_CASES)
+@pytest.mark.parametrize("omega_kind, reduce", [("squared", "mean"), ("ratio", "sum")])
+def test_fused_update_matches_naive_loops(task, length, omega_kind, reduce):
+    batch, net, every, scale = _problem(task, length, 5, 3, "basic_tanh", 7)
+    lr, mu, threshold, alpha = 0.3, 0.5, 0.05, 2.0
+    hyper = (lr, mu, True, threshold, alpha, omega_kind == "ratio", reduce == "mean", 1e-20, kernels.SHRINK)
+    params = {k: np.array(getattr(net, k)) for k in KEYS}
+    velocity = {k: 0.01 * np.ones_like(v) for k, v in params.items()}
+    new, vel, stats = _fused(net, batch, every, scale, hyper, velocity=tuple(velocity[k].copy() for k in KEYS))
+    ref_p, ref_v, loss, norm, omega = naive_train.train_step(
+        params, velocity, net.activation, batch.inputs, _dense_targets(batch), batch.loss, every, scale,
+        lr=lr, momentum=mu, nesterov=True, threshold=threshold, alpha=alpha, omega_kind=omega_kind, reduce=reduce,
+    )  # fmt: skip
+    assert stats[kernels.LOSS] == pytest.approx(loss, rel=1e-12)
+    assert stats[kernels.OMEGA] == pytest.approx(omega, rel=1e-10)
+    assert stats[kernels.NORM] == pytest.approx(norm, rel=1e-7)
+    assert stats[kernels.CLIPPED] == 1.0 and stats[kernels.UPDATED] == 1.0
+    for k in KEYS:
+        np.testing.assert_allclose(new[k], ref_p[k], rtol=1e-7, atol=1e-10, err_msg=k)
+        np.testing.assert_allclose(vel[k], ref_v[k], rtol=1e-7, atol=1e-10, err_msg=k)
+
+
+@given(
+    seed=st.integers(0, 2**31),
+    n_units=st.integers(1, 9),
+    batch_size=st.integers(1, 6),
+    case=st.sampled_from(TASK_CASES),
+    alpha=st.sampled_from([0.0, 0.5, 4.0]),
+    threshold=st.sampled_from([np.inf, 1e-3, 1.0]),
+    momentum=st.sampled_from([0.0, 0.9]),
+)
+def test_fused_update_equals_the_public_functions_chained(seed, n_units, batch_size, case, alpha, threshold, momentum):
+    """One fused call == bptt, then vanishing_regularizer, then SGD.step (to rounding)."""
+    task, length = case
+    batch, net, every, scale = _problem(task, length, n_units, batch_size, "smart_tanh", seed)
+    lr = 0.1
+    hyper = (lr, momentum, False, threshold, alpha, False, True, 1e-20, kernels.SHRINK)
+    new, _, stats = _fused(net, batch, every, scale, hyper)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at)
+    f = 1.0 / batch.inputs.shape[0] if every else 1.0  # memorization: the time mean
+    grads = {k: np.asarray(v) * f for k, v in res.grads.items() if k in KEYS}
+    reg = vanishing_regularizer(net, dataclasses.replace(res, dloss_dx=np.asarray(res.dloss_dx) * f), batch.inputs)
+    grads["W_rec"] = grads["W_rec"] + alpha * reg.grad_W_rec
+    opt = SGD(lr=lr, momentum=momentum, threshold=None if np.isinf(threshold) else threshold, nonfinite="shrink")
+    params = {k: np.array(getattr(net, k)) for k in KEYS}
+    ref, _, info = opt.step(params, grads, opt.init(params), 0)
+    assert stats[kernels.LOSS] == pytest.approx(res.loss * f, rel=1e-12)
+    assert stats[kernels.OMEGA] == pytest.approx(reg.omega, rel=1e-9, abs=1e-15)
+    assert stats[kernels.N_VALID] == reg.n_valid
+    assert stats[kernels.NORM] == pytest.approx(info.norm, rel=1e-12)
+    assert bool(stats[kernels.CLIPPED]) == info.clipped
+    for k in KEYS:
+        np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
+
+
+def test_fused_update_nonfinite_policies():
+    batch, net, every, scale = _problem("temporal_order", 10, 4, 3, "basic_tanh", 1)
+    params = {k: np.array(getattr(net, k)) for k in KEYS}
+    params["W_out"][0, 0] = np.inf  # a non-finite gradient
+    before = {k: v.copy() for k, v in params.items()}
+    base = (0.1, 0.0, False, 1.0, 0.0, False, True, 1e-20)
+    new, _, stats = _fused(net, batch, every, scale, base + (kernels.STOP,), params=tuple(params[k] for k in KEYS))
+    assert stats[kernels.UPDATED] == 0.0 and not np.isfinite(stats[kernels.NORM])
+    for k in KEYS:
+        np.testing.assert_array_equal(new[k], before[k])
+    params = {k: v.copy() for k, v in before.items()}
+    new, _, stats = _fused(net, batch, every, scale, base + (kernels.SKIP,), params=tuple(params[k] for k in KEYS))
+    assert stats[kernels.SKIPPED] == 1.0 and stats[kernels.UPDATED] == 1.0
+    np.testing.assert_array_equal(new["W_rec"], before["W_rec"])
+    params = {k: v.copy() for k, v in before.items()}
+    new, _, stats = _fused(net, batch, every, scale, base + (kernels.SHRINK,), params=tuple(params[k] for k in KEYS))
+    assert stats[kernels.SHRUNK] == 1.0
+    np.testing.assert_allclose(new["W_rec"], before["W_rec"] * (1.0 - 0.1 * 0.02), rtol=1e-15)
+    np.testing.assert_array_equal(new["W_in"], before["W_in"])
+
+
+# ----------------------------------------------------------------------------- the task model
+
+
+@pytest.mark.parametrize("task, length", TASK_CASES)
+def test_task_outputs_match_bptt_and_naive_forward(task, length):
+    batch, net, _, _ = _problem(task, length, 7, 4, "basic_tanh", 3)
+    out = task_outputs(net, batch)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at)
+    np.testing.assert_allclose(out, res.outputs, rtol=1e-13, atol=1e-15)
+    H = naive_train.forward({k: np.asarray(getattr(net, k)) for k in KEYS}, net.activation, batch.inputs)
+    Y = H[1:] @ np.asarray(net.W_out).T + np.asarray(net.b_out)
+    np.testing.assert_allclose(out, Y if batch.at == "every" else Y[-1:], rtol=1e-12, atol=1e-14)
+
+
+def test_error_rate_counts_sequence_errors():
+    net = dynrnn.init_network("smart_tanh", 8, 6, 4, rng=0)
+    rate = error_rate(net, "temporal_order", 20, n_sequences=300, rng=5)
+    rng = np.random.default_rng(5)
+    errors = 0
+    batch = dynrnn.tasks.temporal_order(300, 20, rng)  # one chunk: the same draws
+    errors = int(dynrnn.tasks.sequence_errors(batch, task_outputs(net, batch)).sum())
+    assert rate == errors / 300
+    assert 0.5 < rate < 1.0  # chance is 3/4
+
+
+def test_task_model_bad_input():
+    batch = dynrnn.tasks.temporal_order(2, 10, rng=0)
+    with pytest.raises(TypeError, match="net"):
+        task_outputs("net", batch)
+    with pytest.raises(ValueError, match="net"):
+        task_outputs(dynrnn.init_network("basic_tanh", 4, 2, 1, rng=0), batch)
+    with pytest.raises(ValueError, match="standard-form"):
+        task_outputs(dynrnn.RNN(np.eye(3), np.ones((3, 6)), W_out=np.ones((4, 3))), batch)
+    with pytest.raises(TypeError, match="batch"):
+        task_outputs(dynrnn.init_network("basic_tanh", 4, 6, 4, rng=0), None)
+    net = dynrnn.init_network("basic_tanh", 4, 6, 4, rng=0)
+    with pytest.raises(ValueError, match="n_sequences"):
+        error_rate(net, "temporal_order", 10, n_sequences=0)
+    with pytest.raises(ValueError, match="length"):
+        error_rate(net, "temporal_order", (20, 10))
+
+
+# ----------------------------------------------------------------------------- train()
+
+
+def test_same_seed_same_run_and_seeds_differ():
+    a = train("temporal_order", length=10, seed=3, max_updates=30, **TINY)
+    b = train("temporal_order", length=10, seed=3, max_updates=30, **TINY)
+    c = train("temporal_order", length=10, seed=4, max_updates=30, **TINY)
+    for k in KEYS:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    np.testing.assert_array_equal(a.history.train_loss, b.history.train_loss)
+    assert not np.array_equal(a.params["W_rec"], c.params["W_rec"])
+    assert a.n_updates == 30 and len(a.history) == 3 and a.stop_reason == "max_updates"
+    assert np.all(np.isfinite(a.history.rho)) and np.all(a.history.omega >= 0)
+
+
+def test_history_logs_window_means():
+    r = train("temporal_order", length=10, seed=0, max_updates=25, **TINY)
+    np.testing.assert_array_equal(r.history.update, [10, 20, 25])
+    assert np.all(r.history.train_loss > 0)  # every window has updates
+    assert np.all(r.history.grad_norm <= r.history.grad_norm_max)
+    assert np.all(r.history.n_clipped <= [10, 10, 5])
+    rho = np.max(np.abs(np.linalg.eigvals(r.params["W_rec"])))
+    assert r.history.rho[-1] == pytest.approx(rho, rel=1e-12)
+
+
+def test_methods_differ_only_as_documented():
+    kw = dict(length=10, seed=2, max_updates=20, lr=0.5, **TINY)
+    msgd = train("temporal_order", method="MSGD", **kw)
+    clip = train("temporal_order", method="MSGD-C", threshold=1e-3, **kw)
+    assert msgd.config["threshold"] is None and msgd.config["alpha"] == 0.0
+    assert msgd.history.n_clipped.sum() == 0 and clip.history.n_clipped.sum() == 20
+    cr = train("temporal_order", method="MSGD-CR", **kw)
+    assert cr.config["alpha"] == dynrnn.training.train.PAPER_ALPHA
+    code = train("temporal_order", method="MSGD-CR", alpha=2.0, **kw)
+    assert not np.array_equal(cr.params["W_rec"], code.params["W_rec"])
+    np.testing.assert_array_equal(code.history.omega[:1] > 0, [True])
+
+
+def test_other_tasks_train_through_the_same_machinery():
+    for task, length in [("addition", 10), ("multiplication", 10), ("temporal_order_3bit", 10),
+                         ("permutation", 5), ("memorization", 2)]:  # fmt: skip
+        r = train(task, length=length, seed=0, max_updates=10, **TINY)
+        assert r.n_updates == 10 and np.isfinite(r.history.train_loss).all(), task
+        assert 0.0 <= r.final_error <= 1.0
+
+
+def test_variable_length_training():
+    r = train("temporal_order", length=(10, 30), seed=0, max_updates=20, **TINY)
+    assert r.config["length"] == [10, 30] and r.n_updates == 20
+
+
+def test_divergence_is_a_result_not_a_crash():
+    kw = dict(length=10, seed=0, max_updates=50, lr=1e6, init="basic_tanh", **TINY)
+    msgd = train("temporal_order", method="MSGD", **kw)
+    assert msgd.n_updates <= 50
+    if msgd.diverged:
+        assert msgd.stop_reason == "diverged" and all(np.isfinite(v).all() for v in msgd.params.values())
+    shrink = train("temporal_order", method="MSGD", nonfinite="shrink", **kw)
+    assert all(np.isfinite(v).all() for v in shrink.params.values())
+    r = dataclasses.replace(shrink, params={k: np.full_like(v, np.nan) for k, v in shrink.params.items()})
+    assert r.net is None
+
+
+def test_learns_temporal_order_at_a_short_length():
+    """Training does something: smart tanh MSGD-CR solves temporal order at L = 10."""
+    r = train("temporal_order", length=10, seed=0, n_units=20, max_updates=6000, eval_every=200, n_check=500,
+              n_eval=2000)  # fmt: skip
+    assert r.success, r.history.valid_error
+    assert r.stop_reason == "success" and r.updates_to_success <= 6000
+    assert r.final_error < 0.02
+
+
+def test_save_and_load_round_trip(tmp_path):
+    r = train("temporal_order", length=10, seed=0, max_updates=20, **TINY)
+    r.save(tmp_path / "run.npz")
+    back = dynrnn.TrainResult.load(tmp_path / "run.npz")
+    assert back.summary() == r.summary() and dict(back.config) == dict(r.config)
+    for k in KEYS:
+        np.testing.assert_array_equal(back.params[k], r.params[k])
+    np.testing.assert_array_equal(back.history.valid_error, r.history.valid_error)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="junk.npz"):
+        dynrnn.TrainResult.load(tmp_path / "junk.npz")
+
+
+def test_resume_continues_exactly(tmp_path):
+    ck = tmp_path / "ck.npz"
+    straight = train("temporal_order", length=10, seed=5, max_updates=40, **TINY)
+    first = train("temporal_order", length=10, seed=5, max_updates=15, checkpoint=ck, **TINY)
+    assert first.n_updates == 15 and ck.exists()
+    resumed = train("temporal_order", length=10, seed=5, max_updates=40, checkpoint=ck, resume=True, **TINY)
+    assert resumed.n_updates == 40
+    for k in KEYS:
+        np.testing.assert_array_equal(resumed.params[k], straight.params[k])
+    np.testing.assert_array_equal(resumed.history.update, [10, 15, 20, 30, 40])
+    np.testing.assert_array_equal(resumed.history.train_loss[-2:], straight.history.train_loss[-2:])
+    assert resumed.final_error == straight.final_error
+    again = train("temporal_order", length=10, seed=5, max_updates=40, checkpoint=ck, resume=True, **TINY)
+    assert again.summary()["n_updates"] == 40  # a finished run comes back as it is
+    with pytest.raises(ValueError, match="lr"):
+        train("temporal_order", length=10, seed=5, max_updates=40, lr=0.5, checkpoint=ck, resume=True, **TINY)
+
+
+def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
+    ck = tmp_path / "ck.npz"
+    settings = dict(length=10, seed=1, n_units=6, batch_size=5, eval_every=10, n_check=20, n_eval=20)
+    code = f"import dynrnn; dynrnn.train('temporal_order', max_updates=10**7, checkpoint={str(ck)!r}, " \
+           f"checkpoint_every=0.2, **{settings!r})"  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not ck.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ck.exists(), proc.stderr.read()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and b"KeyboardInterrupt" in err
+    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]  # no half-written file left
+    done = read_npz(ck, CHECKPOINT_FORMAT)[0]["counters"]["t"]
+    assert done > 0
+    r = train("temporal_order", max_updates=done + 7, checkpoint=ck, resume=True, **settings)
+    assert r.n_updates == done + 7 and r.stop_reason == "max_updates"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"task": "nope"}, ValueError, "name"),
+        ({"init": "nope"}, ValueError, "init"),
+        ({"method": "SGD"}, ValueError, "method"),
+        ({"length": 0}, ValueError, "length"),
+        ({"length": 5}, ValueError, "length"),  # temporal order needs L >= 10
+        ({"length": (30, 20)}, ValueError, "length"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": "fast"}, TypeError, "lr"),
+        ({"alpha": -1.0}, ValueError, "alpha"),
+        ({"alpha": 1.0, "method": "MSGD-C"}, ValueError, "alpha"),
+        ({"threshold": 0.0}, ValueError, "threshold"),
+        ({"momentum": 1.0}, ValueError, "momentum"),
+        ({"nonfinite": "raise"}, ValueError, "nonfinite"),
+        ({"max_updates": 0}, ValueError, "max_updates"),
+        ({"n_units": 0}, ValueError, "n_units"),
+        ({"success_error": 0.0}, ValueError, "success_error"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"resume": True}, ValueError, "checkpoint"),
+        ({"dtype": np.int32}, (TypeError, ValueError), "dtype"),
+        ({"task_options": {"n_values": 2.5}}, TypeError, "task_options"),
+    ],
+)
+def test_train_bad_input(kwargs, error, match):
+    args = {"task": "temporal_order", "length": 10, "max_updates": 1}
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        train(args.pop("task"), **args)
