@@ -44,12 +44,18 @@ from .results import (
     SingleUnitCusp,
     SingleUnitCycles,
     SingleUnitFixedPoints,
+    SweepResult,
     TangentResult,
     TaskBatch,
+    TrainHistory,
+    TrainResult,
     WallResult,
 )
 from .training import optim, tasks
 from .training.inits import init_network
+from .training.model import error_rate
+from .training.sweep import sweep
+from .training.train import train
 
 __version__ = "0.1.0"
 
@@ -78,8 +84,11 @@ __all__ = [
     "SingleUnitCusp",
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
+    "SweepResult",
     "TangentResult",
     "TaskBatch",
+    "TrainHistory",
+    "TrainResult",
     "WallResult",
     "activation",
     "basins",
@@ -88,6 +97,7 @@ __all__ = [
     "clip_grad_value",
     "continuation",
     "descend",
+    "error_rate",
     "error_surface",
     "error_surface_wall",
     "fixed_points",
@@ -102,7 +112,9 @@ __all__ = [
     "orbit_diagram",
     "sensitivity",
     "single_unit",
+    "sweep",
     "tasks",
+    "train",
     "vanishing_regularizer",
     "__version__",
 ]

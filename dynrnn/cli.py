@@ -1,5 +1,7 @@
 """The ``dynrnn`` command: ``dynrnn figures`` regenerates figures, ``dynrnn info`` shows the setup.
 
+``dynrnn sweep --db PATH ...`` runs a resumable grid of training runs (`dynrnn.sweep`).
+
 ``dynrnn figures [NAME ...]`` finds the checkout's ``analysis/`` folder (``--root``, else the
 current directory, else the folder above the installed package, i.e. an editable checkout),
 loads each figure script ``analysis/<NAME>.py`` by path and calls its
@@ -22,6 +24,7 @@ from pathlib import Path
 PRESETS = ("quick", "paper")
 BACKENDS = ("cpu", "cuda")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
 
 
 def _say(text: str = "", stream=None) -> None:
@@ -69,6 +72,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="print versions, hardware and CUDA availability")
     info.set_defaults(func=_cmd_info)
+    _add_train_parser(sub)
+    _add_sweep_parser(sub)
     return parser
 
 
@@ -301,6 +306,197 @@ def _cmd_info(args) -> int:
     for key, value in rows:
         _say(f"{key:<{width}}  {value}")
     return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------- train
+
+
+def _add_train_parser(sub) -> None:
+    tr = sub.add_parser(
+        "train",
+        help="train an RNN on a pathological task (MSGD, MSGD-C, MSGD-CR)",
+        description="Train one task model with dynrnn.train and print its outcome; defaults are the paper's "
+        "temporal-order settings (50 units, lr 0.01, batch 20, threshold 1, alpha 4 for MSGD-CR).",
+    )
+    tr.add_argument("--task", required=True, help="temporal_order, temporal_order_3bit, addition, multiplication, "
+                    "permutation or memorization")  # fmt: skip
+    tr.add_argument("--init", default="smart_tanh", help="sigmoid, basic_tanh or smart_tanh (default smart_tanh)")
+    tr.add_argument("--method", default="MSGD-CR", help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR)")
+    tr.add_argument("--length", required=True, help="sequence length L, or MIN-MAX for a new length per update")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--units", type=int, default=50, help="hidden units (50)")
+    tr.add_argument("--batch-size", type=int, default=20, help="sequences per update (20)")
+    tr.add_argument("--lr", type=float, default=0.01, help="learning rate (0.01)")
+    tr.add_argument("--threshold", type=float, default=1.0, help="clipping threshold (1.0)")
+    tr.add_argument("--alpha", type=float, default=None, help="weight of Omega (default 4 for MSGD-CR, else 0)")
+    tr.add_argument("--max-updates", type=int, default=5_000_000, help="update budget (5000000)")
+    tr.add_argument("--eval-every", type=int, default=200, help="updates between evaluations (200)")
+    tr.add_argument("--checkpoint", type=Path, help="checkpoint file, written every minute and on Ctrl-C")
+    tr.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    tr.add_argument("--out", type=Path, help="save the result (parameters and history) to this .npz file")
+    tr.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from .training.train import train
+
+    lo, sep, hi = args.length.partition("-")
+    try:
+        length = (int(lo), int(hi)) if sep else int(lo)
+    except ValueError:
+        raise _CLIError(f"--length must be an integer L or MIN-MAX; got {args.length!r}") from None
+    try:
+        result = train(
+            args.task,
+            init=args.init,
+            method=args.method,
+            length=length,
+            seed=args.seed,
+            n_units=args.units,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            threshold=args.threshold,
+            alpha=args.alpha,
+            max_updates=args.max_updates,
+            eval_every=args.eval_every,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+        )
+    except KeyboardInterrupt:
+        where = f"; resume with --resume --checkpoint {_show(args.checkpoint)}" if args.checkpoint else ""
+        _say(f"dynrnn train: interrupted{where}", stream=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (TypeError, ValueError) as exc:
+        raise _CLIError(str(exc)) from exc
+    s = result.summary()
+    c = result.config
+    _say(
+        f"dynrnn train: {c['task']} length {args.length}, {c['init']}, {c['method']} "
+        f"(alpha {c['alpha']}), seed {c['seed']}"
+    )
+    _say(f"  success: {s['success']} (updates to success: {s['updates_to_success']}); stopped: {s['stop_reason']} "
+         f"after {s['n_updates']} updates in {_seconds(s['elapsed_s'])}")  # fmt: skip
+    _say(f"  error on {c['n_eval']} fresh sequences: final {s['final_error']:.4f}, best {s['best_error']:.4f}")
+    if args.out is not None:
+        result.save(args.out)
+        _say(f"  saved to {_show(args.out)}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------- sweep
+
+
+def _add_sweep_parser(sub) -> None:
+    sw = sub.add_parser(
+        "sweep",
+        help="run a resumable grid of training runs into a SQLite database",
+        description="Run every (task, init, method, length, seed) of a grid with dynrnn.train, on Dask (a local "
+        "cluster, or --scheduler ADDRESS), writing each finished run at once to the database --db. Running the "
+        "same command again skips the finished runs. With --export-csv, only export the database to CSV.",
+    )
+    sw.add_argument("--db", type=Path, required=True, help="SQLite run store (created if missing)")
+    sw.add_argument("--task", nargs="+", metavar="NAME", help="tasks (default: temporal_order)")
+    sw.add_argument("--init", nargs="+", metavar="NAME", help="initializations (default: all three)")
+    sw.add_argument("--method", nargs="+", metavar="NAME", help="MSGD, MSGD-C, MSGD-CR (default: all three)")
+    sw.add_argument("--length", nargs="+", metavar="L", help="lengths: N, or MIN-MAX for random lengths (default: 50)")
+    sw.add_argument("--seed", nargs="+", type=int, metavar="S", help="seeds (default: 0)")
+    sw.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="training settings shared by every run, e.g. lr=0.01 n_units=50 (VALUE read as JSON, else as text)",
+    )
+    sw.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786, or 'serial' (default: local)")
+    sw.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per CPU)")
+    sw.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to reach --scheduler (10)")
+    sw.add_argument("--csv", type=Path, metavar="OUT", help="after the sweep, write its runs to this CSV file")
+    sw.add_argument("--export-csv", type=Path, metavar="OUT", help="only export the whole database to CSV")
+    sw.set_defaults(func=_cmd_sweep)
+
+
+def _settings(pairs) -> dict:
+    import json
+
+    settings = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise _CLIError(f"--set takes KEY=VALUE pairs; got {pair!r}")
+        try:
+            settings[key] = json.loads(text)
+        except ValueError:
+            settings[key] = text
+    return settings
+
+
+def _cmd_sweep(args) -> int:
+    from .training.store import RunStore
+    from .training.sweep import sweep
+
+    if args.export_csv is not None:
+        grid = [f"--{n}" for n in ("task", "init", "method", "length", "seed", "csv") if getattr(args, n)]
+        grid += ["--set"] * bool(args.set) + ["--scheduler"] * (args.scheduler is not None)
+        if grid:
+            raise _CLIError(f"--export-csv only exports; it does not combine with {', '.join(grid)}")
+        if not args.db.is_file():
+            raise _CLIError(f"--db {args.db}: no such file")
+        try:
+            with RunStore(args.db, create=False) as store:
+                n = len(store)
+                store.to_csv(args.export_csv)
+        except (TypeError, ValueError) as exc:
+            raise _CLIError(str(exc)) from exc
+        _say(f"dynrnn sweep: wrote {n} run(s) from {_show(args.db)} to {_show(args.export_csv)}")
+        return EXIT_OK
+
+    grid = {
+        key: value
+        for key, value in (
+            ("tasks", args.task),
+            ("inits", args.init),
+            ("methods", args.method),
+            ("lengths", args.length),
+            ("seeds", args.seed),
+        )
+        if value is not None
+    }
+    try:
+        result = sweep(
+            args.db,
+            **grid,
+            settings=_settings(args.set),
+            scheduler=args.scheduler,
+            n_workers=args.workers,
+            timeout=args.timeout,
+        )
+    except KeyboardInterrupt:
+        _say(
+            f"dynrnn sweep: interrupted; the finished runs are saved in {_show(args.db)}; "
+            "run the same command again to resume",
+            stream=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (TypeError, ValueError, ImportError, OSError) as exc:  # OSError: ConnectionError, TimeoutError
+        raise _CLIError(str(exc)) from exc
+    _say(
+        f"dynrnn sweep: {result.n_total} run(s) in the grid: {result.n_skipped} already finished, "
+        f"{result.n_run} run now, {result.n_failed} failed; {result.n_succeeded} succeeded in all; "
+        f"database {_show(args.db)}"
+    )
+    for record in result.records:
+        if record["status"] == "error":
+            last = (record["error"] or "").strip().splitlines()[-1:] or ["?"]
+            _say(
+                f"  FAILED {record['task']} {record['init']} {record['method']} length {record['length']} "
+                f"seed {record['seed']}: {last[0]}"
+            )
+    if args.csv is not None:
+        with RunStore(args.db, create=False) as store:
+            store.to_csv(args.csv, keys=[r["key"] for r in result.records])
+        _say(f"  wrote {_show(args.csv)}")
+    return EXIT_FAILED if result.n_failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -300,7 +300,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"task": "nope"}, ValueError, "name"),
+        ({"task": "nope"}, ValueError, "task"),
         ({"init": "nope"}, ValueError, "init"),
         ({"method": "SGD"}, ValueError, "method"),
         ({"length": 0}, ValueError, "length"),

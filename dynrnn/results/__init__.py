@@ -29,7 +29,9 @@ from .maps import (
 )
 from .regularizer import RegularizerResult
 from .surface import ErrorSurfaceResult, WallResult
+from .sweep import SweepResult
 from .tasks import TaskBatch
+from .training import TrainHistory, TrainResult
 
 __all__ = [
     "BasinResult",
@@ -51,7 +53,10 @@ __all__ = [
     "SingleUnitCusp",
     "SingleUnitCycles",
     "SingleUnitFixedPoints",
+    "SweepResult",
     "TangentResult",
     "TaskBatch",
+    "TrainHistory",
+    "TrainResult",
     "WallResult",
 ]

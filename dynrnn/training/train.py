@@ -23,7 +23,7 @@ from .. import _validate
 from ..results.training import HISTORY_FIELDS, PARAMETERS, TrainHistory, TrainResult, read_npz, write_npz
 from .inits import INITS, init_network
 from .model import _task_options, count_errors, lengths_argument
-from .tasks import get_task
+from .tasks import TASKS, get_task
 
 __all__ = ["METHODS", "PAPER_ALPHA", "CODE_ALPHA", "train"]
 
@@ -238,8 +238,7 @@ def train(
 
 def _config(args):
     """The run's settings, validated, as a JSON-able dict (what a checkpoint and a sweep record)."""
-    task = args["task"]
-    get_task(task)
+    task = _validate.choice("task", args["task"], tuple(TASKS))
     _validate.choice("init", args["init"], tuple(INITS))
     method = _validate.choice("method", args["method"], METHODS)
     length = lengths_argument(args["length"])
