@@ -328,3 +328,18 @@ def test_train_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         train(args.pop("task"), **args)
+
+
+def test_sweep_runs_train_and_stores_its_summary(tmp_path):
+    """The real run function of dynrnn.sweep: two tiny runs in-process, stored once each."""
+    db = tmp_path / "runs.sqlite"
+    settings = dict(TINY, max_updates=20)
+    first = dynrnn.sweep(db, methods=("MSGD", "MSGD-CR"), inits=("basic_tanh",), lengths=(10,), seeds=(0,),
+                         settings=settings, scheduler="serial")  # fmt: skip
+    assert first.n_run == 2 and first.n_failed == 0
+    direct = train("temporal_order", init="basic_tanh", method="MSGD-CR", length=10, seed=0, **settings)
+    record = next(r for r in first.records if r["method"] == "MSGD-CR")
+    assert record["n_updates"] == 20 and record["final_error"] == pytest.approx(direct.final_error)
+    again = dynrnn.sweep(db, methods=("MSGD", "MSGD-CR"), inits=("basic_tanh",), lengths=(10,), seeds=(0,),
+                         settings=settings, scheduler="serial")  # fmt: skip
+    assert again.n_skipped == 2 and again.n_run == 0
