@@ -343,3 +343,14 @@ def test_sweep_runs_train_and_stores_its_summary(tmp_path):
     again = dynrnn.sweep(db, methods=("MSGD", "MSGD-CR"), inits=("basic_tanh",), lengths=(10,), seeds=(0,),
                          settings=settings, scheduler="serial")  # fmt: skip
     assert again.n_skipped == 2 and again.n_run == 0
+
+
+@pytest.mark.slow
+def test_float32_training_follows_float64():
+    """dtype=float32 runs the same update in single precision: after a few updates it tracks float64 closely."""
+    kw = dict(length=10, seed=0, max_updates=10, **TINY)
+    single = train("temporal_order", dtype=np.float32, **kw)
+    double = train("temporal_order", **kw)
+    assert single.params["W_rec"].dtype == np.float32 and single.config["dtype"] == "float32"
+    for k in KEYS:
+        np.testing.assert_allclose(single.params[k], double.params[k], rtol=1e-3, atol=1e-5, err_msg=k)
