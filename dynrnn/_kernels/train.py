@@ -227,15 +227,19 @@ def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch,
     """
     T, B, m = U.shape
     n, q, T_s = params[0].shape[0], params[3].shape[0], P.shape[0]
-    view = scratch.view
-    _train_step_kernel(name)(*params, *velocity, U, P, kind, every, scale, *hyper,
-                             view("WT", n, n), view("W_inT", m, n), scratch.alpha0, view("x0", B, n),
-                             view("Z", T + 1, B, n), view("S", T + 1, B, n), view("D", T + 1, B, n),
-                             view("E", T_s, B, n), view("Y", T_s, B, q), view("Yg", T_s, B, q),
-                             view("G", T + 1, B, n), view("Delta", T, B, n), view("loss_seq", B),
-                             view("Back", T, B, n), view("V", T, B, n) if m else view("V", 1, 1, 1),
-                             view("gW", n, n), view("gWin", n, m), view("gb", n), view("gWout", q, n),
-                             view("gbout", q), view("gO", n, n), stats)  # fmt: skip
+    key = (T, B, m, n, q, T_s)
+    views = scratch.views.get(key)
+    if views is None:  # 21 views cost about 20 us; a run of one length makes them once
+        view = scratch.view
+        views = (view("WT", n, n), view("W_inT", m, n), scratch.alpha0, view("x0", B, n),
+                 view("Z", T + 1, B, n), view("S", T + 1, B, n), view("D", T + 1, B, n),
+                 view("E", T_s, B, n), view("Y", T_s, B, q), view("Yg", T_s, B, q),
+                 view("G", T + 1, B, n), view("Delta", T, B, n), view("loss_seq", B),
+                 view("Back", T, B, n), view("V", T, B, n) if m else view("V", 1, 1, 1),
+                 view("gW", n, n), view("gWin", n, m), view("gb", n), view("gWout", q, n),
+                 view("gbout", q), view("gO", n, n))  # fmt: skip
+        scratch.views[key] = views
+    _train_step_kernel(name)(*params, *velocity, U, P, kind, every, scale, *hyper, *views, stats)
 
 
 class Scratch:
@@ -249,6 +253,7 @@ class Scratch:
         self.dtype = np.dtype(dtype)
         self.alpha0 = np.zeros(n, dtype=self.dtype)  # no leak
         self._buffers = {}
+        self.views = {}  # train_step's tuple of views per problem shape
 
     def view(self, name, *shape):
         """A C-contiguous array of ``shape`` on the buffer ``name`` (contents undefined, ``x0`` zeros)."""
@@ -257,6 +262,7 @@ class Scratch:
         if buf is None or buf.size < size:
             buf = np.zeros(max(size, 1), dtype=self.dtype)
             self._buffers[name] = buf
+            self.views.clear()  # views made before may sit on the old, smaller buffer
         return buf[:size].reshape(shape)
 
 
