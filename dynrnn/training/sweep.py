@@ -261,7 +261,8 @@ def _dask(run, configs, scheduler, n_workers, timeout):
             n_workers=_default_workers(n_workers),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=None,  # no dashboard; its HTTP server (metrics) still starts, so:
+            scheduler_kwargs={"dashboard_address": ":0"},  # any free port, never 8787 (two sweeps at once)
             silence_logs=logging.ERROR,
         )
         client = Client(cluster, timeout=timeout)
