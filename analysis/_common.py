@@ -28,14 +28,21 @@ PRESET_NAMES = ("quick", "paper")
 BACKEND_NAMES = ("cpu", "cuda")
 
 
-def make_parser(description: str, *, default_seed: int = 0) -> argparse.ArgumentParser:
-    """The common command line of a figure script: --preset, --out, --backend, --seed."""
+def make_parser(description: str, *, default_seed: int = 0, default_preset: str = "paper") -> argparse.ArgumentParser:
+    """The common command line of a figure script: --preset, --out, --backend, --seed.
+
+    ``default_preset`` is the script's own default (``dynrnn figures`` without ``--preset`` passes
+    none): "paper" for the dynamics figures (seconds at full size), "quick" for the training
+    experiments, whose "paper" preset takes days.
+    """
+    if default_preset not in PRESET_NAMES:
+        raise ValueError(f"default_preset must be one of {PRESET_NAMES}; got {default_preset!r}")
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--preset",
         choices=PRESET_NAMES,
-        default="paper",
-        help="parameter set: 'paper' (full size) or 'quick' (seconds, for CI)",
+        default=default_preset,
+        help=f"parameter set: 'paper' (full size) or 'quick' (reduced, minutes at most); default: {default_preset}",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--backend", choices=BACKEND_NAMES, default="cpu", help="dynrnn compute backend")
@@ -178,18 +185,31 @@ def save_figure(
     return [png, npz, meta]
 
 
-def run_figure(argv, *, doc: str, stem: str, presets: dict, compute, plot, extra_params=None) -> list[Path]:
+def run_figure(
+    argv,
+    *,
+    doc: str,
+    stem: str,
+    presets: dict,
+    compute,
+    plot,
+    extra_params=None,
+    default_preset: str = "paper",
+    pass_out_dir: bool = False,
+) -> list[Path]:
     """The ``main`` of every figure script: parse the options, compute, plot and save.
 
-    ``compute(p, backend)`` returns the dict of plotted arrays for the preset's parameters ``p``;
-    ``plot(data, p)`` returns the figure.  Returns
-    the paths written by :func:`save_figure`.
+    ``compute(p, backend)`` returns the dict of plotted arrays for the preset's parameters ``p``
+    (``compute(p, backend, out_dir=...)`` with ``pass_out_dir``, for scripts that keep more files
+    there, e.g. a run store); ``plot(data, p)`` returns the figure.  ``default_preset`` is the
+    preset used without ``--preset``.  Returns the paths written by :func:`save_figure`.
     """
-    args = make_parser(doc.splitlines()[0]).parse_args(argv)
+    args = make_parser(doc.splitlines()[0], default_preset=default_preset).parse_args(argv)
     p = dict(presets[args.preset])
     t0 = time.perf_counter()
     with style():
-        data = compute(p, backend=args.backend)
+        extra = {"out_dir": args.out} if pass_out_dir else {}
+        data = compute(p, backend=args.backend, **extra)
         fig = plot(data, p)
         params = {**p, "backend": args.backend, **(extra_params or {})}
         return save_figure(

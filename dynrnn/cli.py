@@ -6,6 +6,9 @@
 current directory, else the folder above the installed package, i.e. an editable checkout),
 loads each figure script ``analysis/<NAME>.py`` by path and calls its
 ``main(["--preset", ..., "--out", ..., "--backend", ...])``, which returns the paths it wrote.
+Without ``--preset`` no preset is passed, so each script runs its own default: ``paper`` for
+the dynamics figures (seconds each), ``quick`` for the training experiments (``temporal_order``,
+``generalization``), whose ``paper`` preset takes days.
 
 This module imports only the standard library at import time; ``import dynrnn`` never imports it.
 """
@@ -55,8 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
     fig.add_argument(
         "--preset",
         choices=PRESETS,
-        default="paper",
-        help="'paper' (full size, default) or 'quick' (seconds)",
+        default=None,
+        help="'paper' (full size) or 'quick' (reduced) for every script; default: each script's own "
+        "('paper' for the dynamics figures, 'quick' for the training experiments, whose 'paper' preset takes days)",
     )
     fig.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/figures)")
     fig.add_argument(
@@ -180,9 +184,10 @@ def _cmd_figures(args) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")  # scripts never show windows
     _say(
         f"dynrnn figures: {len(names)} figure(s) from {_show(root / 'analysis')}, "
-        f"preset {args.preset}, backend {args.backend}, output {_show(out)}"
+        f"preset {args.preset or 'per script'}, backend {args.backend}, output {_show(out)}"
     )
-    script_argv = ["--preset", args.preset, "--out", str(out), "--backend", args.backend]
+    script_argv = ["--preset", args.preset] if args.preset is not None else []
+    script_argv += ["--out", str(out), "--backend", args.backend]
     failed, n_files, t_all = [], 0, time.perf_counter()
     for i, name in enumerate(names, 1):
         t0 = time.perf_counter()

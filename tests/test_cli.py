@@ -74,6 +74,28 @@ def test_figures_runs_scripts_and_reports_files(fake_root, tmp_path, capsys):
     assert "A fake figure" in out and "beta.txt" in out and "Total: 1 figure(s)" in out
 
 
+def test_figures_without_preset_lets_each_script_use_its_default(fake_root, tmp_path, capsys):
+    # No --preset: the CLI passes none, so each script applies its own default (argparse: None here).
+    assert main(["figures", "alpha", "--root", str(fake_root), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "alpha.txt").read_text() == "None cpu"
+    assert "preset per script" in capsys.readouterr().out
+
+
+def test_figure_scripts_default_presets():
+    # The dynamics figures default to their full-size preset, the training experiments to 'quick'.
+    import sys
+
+    sys.path.insert(0, str(CHECKOUT / "analysis"))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(CHECKOUT / "analysis"))
+    assert _common.make_parser("x").parse_args([]).preset == "paper"
+    assert _common.make_parser("x", default_preset="quick").parse_args([]).preset == "quick"
+    with pytest.raises(ValueError, match="default_preset"):
+        _common.make_parser("x", default_preset="full")
+
+
 @pytest.mark.slow
 def test_phase_diagram_quick(tmp_path):
     assert (

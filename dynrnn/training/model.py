@@ -205,7 +205,10 @@ def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=N
     length = lengths_argument(length)
     n_sequences = _validate.integer("n_sequences", n_sequences, minimum=1)
     task_options = _task_options(task_options)
-    errors = count_errors(net, task, length, n_sequences, _make_rng(rng), task_options)
+    from .train import single_threaded_blas
+
+    with single_threaded_blas():
+        errors = count_errors(net, task, length, n_sequences, _make_rng(rng), task_options)
     return errors / n_sequences
 
 

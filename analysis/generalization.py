@@ -1,0 +1,293 @@
+"""Generalization: a temporal-order model trained on random lengths, tested on sequences up to 5000 steps long.
+
+Pascanu et al. (2013), Sec. 4.1 (paper.md Sec. 4.2, "variable-length model"): 50 tanh units from the basic
+tanh init, trained with MSGD-CR (lr 0.01, threshold 1, alpha 4, batch 20) on temporal order with a new
+random length in [50, 200] for every update; 5/5 seeds succeed, and the model misclassifies 0 of 10,000
+sequences at every length in {50, 100, 150, 200, 250, 500, 1000, 2000, 3000, 5000}: the memory lives in
+attractors, not in transients.
+
+Each seed is one ``dynrnn.train`` run; its ``TrainResult`` is saved to ``<out>/generalization_model.npz``
+(one seed; ``generalization_model_seed<S>.npz`` per seed when there are several) and reused when the
+script runs again with the same training settings, so a rerun only re-evaluates and re-plots.  The error
+rate at each test length is ``dynrnn.error_rate`` on fresh sequences.
+
+Presets:
+
+* ``quick`` (the default, and what ``dynrnn figures`` runs): 2 seeds trained on random lengths in
+  [20, 50] for 60,000 updates each (the first success, < 1 % errors, comes after a few thousand;
+  training on, as the authors' code does until it makes no error at all, makes the model generalize
+  further), tested at lengths from the training range up to 5000 on 10,000 sequences up to length 500
+  and 1000 sequences beyond.  About 2 minutes on 2 cores (one seed per core), compilation included.
+  Such a small model does not reach the paper's result: its error climbs back to chance a few times
+  beyond the training range.
+* ``paper``: the paper's settings: lengths [50, 200], 5 seeds, at most 5M updates, stopping at 0
+  errors in 10,000 sequences (the authors' code's rule; the paper reports 0 errors for its 5 models),
+  10,000 test sequences at every length.  Hours to days on 2 cores, depending on when the runs succeed.
+
+Run alone (``python analysis/generalization.py --preset quick``) or via ``dynrnn figures``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+PAPER_TEST_LENGTHS = (50, 100, 150, 200, 250, 500, 1000, 2000, 3000, 5000)
+PAPER = {
+    "name": "paper",  # stated on the figure
+    "task": "temporal_order",
+    "init": "basic_tanh",
+    "method": "MSGD-CR",
+    "train_lengths": (50, 200),  # a new random length in [min, max] for every update
+    "seeds": (0, 1, 2, 3, 4),
+    "n_units": 50,
+    "batch_size": 20,
+    "lr": 0.01,
+    "threshold": 1.0,
+    "alpha": 4.0,  # the paper's; the authors' code used 2
+    "max_updates": 5_000_000,
+    "eval_every": 200,
+    "n_check": 1000,
+    "n_eval": 10_000,
+    "success_error": 1e-4,  # 0 errors in 10,000: the authors' stop rule, and what the paper reports
+    "stop_on_success": True,
+    "test_lengths": PAPER_TEST_LENGTHS,
+    "n_test": 10_000,  # test sequences per length ...
+    "n_test_long": 10_000,  # ... and per length >= long_from
+    "long_from": 1000,
+    "test_seed": 12345,  # seeds the test sequences (independent of the training seeds)
+    "subprocess": True,  # each seed in a child process, n_workers at a time (see _run_seed_in_child)
+    "n_workers": None,  # child processes at a time; None: one per core
+}
+QUICK = {
+    **PAPER,
+    "name": "quick",
+    "train_lengths": (20, 50),
+    "seeds": (0, 1),
+    "max_updates": 60_000,
+    "success_error": 0.01,  # the paper's success: < 1 % errors
+    "stop_on_success": False,  # but train on after it (see the module docstring)
+    "test_lengths": (20, 35, *PAPER_TEST_LENGTHS),
+    "n_test_long": 1000,
+}
+FULL = PAPER  # house-style name for the full-size preset
+PRESETS = {"paper": PAPER, "quick": QUICK}
+STEM = "generalization"
+MODEL_NAME = "generalization_model"
+# dynrnn.train settings of a run (besides the seed); a saved model is reused when all of them match.
+TRAIN_KEYS = ("task", "init", "method", "n_units", "batch_size", "lr", "threshold", "alpha", "max_updates",
+              "eval_every", "n_check", "n_eval", "success_error", "stop_on_success")  # fmt: skip
+
+
+def _common():
+    """Import ``analysis/_common.py`` however this script was loaded (alone or by path)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import _common
+
+    return _common
+
+
+def model_path(out_dir, p: dict, seed: int) -> Path:
+    """Where the model of ``seed`` is saved: one file per seed, a plain name when the preset has one seed."""
+    name = MODEL_NAME if len(p["seeds"]) == 1 else f"{MODEL_NAME}_seed{seed}"
+    return Path(out_dir) / f"{name}.npz"
+
+
+def _train_kwargs(p: dict, seed: int) -> dict:
+    kwargs = {key: p[key] for key in TRAIN_KEYS}
+    kwargs["length"] = tuple(int(n) for n in p["train_lengths"])
+    kwargs["seed"] = int(seed)
+    return kwargs
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
+    return a == b
+
+
+def train_or_load(path: Path, kwargs: dict):
+    """The saved `TrainResult` at ``path`` if it was trained with ``kwargs``; else train, save and return it."""
+    import dynrnn
+    from dynrnn.results.training import TrainResult
+
+    if path.is_file():
+        try:
+            saved = TrainResult.load(path)
+        except ValueError:
+            saved = None
+        if saved is not None and all(_same(saved.config.get(k), v) for k, v in kwargs.items()):
+            return saved
+    result = dynrnn.train(**kwargs)
+    result.save(path)
+    return result
+
+
+def _test_sizes(p: dict):
+    lengths = np.array([int(n) for n in p["test_lengths"]])
+    return lengths, np.where(lengths >= p["long_from"], p["n_test_long"], p["n_test"]).astype(int)
+
+
+def run_seed(p: dict, seed: int, out_dir) -> dict:
+    """Train (or load) the model of one seed and test it at every length: a dict of JSON-able values."""
+    import dynrnn
+
+    result = train_or_load(model_path(out_dir, p, seed), _train_kwargs(p, seed))
+    lengths, n_test = _test_sizes(p)
+    net = result.net
+    errors = [None] * len(lengths)  # None (NaN): the parameters are not finite
+    if net is not None:
+        rng = np.random.default_rng([int(p["test_seed"]), int(seed)])
+        errors = [
+            dynrnn.error_rate(net, p["task"], int(length), n_sequences=int(n), rng=rng)
+            for length, n in zip(lengths, n_test, strict=True)
+        ]
+    return {
+        "success": bool(result.success),
+        "updates_to_success": result.updates_to_success,
+        "final_error": float(result.final_error),
+        "error_rate": errors,
+    }
+
+
+_RESULT_MARK = "generalization-seed-result: "
+_CHILD = (
+    "import importlib.util, json, sys\n"
+    "spec = importlib.util.spec_from_file_location('_generalization_child', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)\n"
+    "out = module.run_seed(json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4])\n"
+    "print(module._RESULT_MARK + json.dumps(out), flush=True)\n"
+)
+# What Dask gives its workers (distributed.nanny.pre-spawn-environ): one BLAS thread per process.
+_ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _run_seed_in_child(p: dict, seed: int, out_dir) -> dict:
+    """`run_seed` in a child Python process, so that seeds train in parallel, one per core.
+
+    Each child runs one BLAS thread, as Dask's workers do (``dynrnn.train`` limits BLAS to one
+    thread itself too: its small products are slower when split).
+    """
+    args = [sys.executable, "-c", _CHILD, str(Path(__file__).resolve()), json.dumps(p), str(seed), str(out_dir)]
+    proc = subprocess.run(args, env={**os.environ, **_ONE_THREAD}, stdout=subprocess.PIPE, text=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(_RESULT_MARK)]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"generalization: the child process of seed {seed} failed (exit code {proc.returncode})")
+    return json.loads(lines[-1][len(_RESULT_MARK) :])
+
+
+def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
+    """Train (or load) one model per seed, then its error rate at each test length.
+
+    With ``p["subprocess"]`` each seed runs in a child process (``p["n_workers"]`` at a time) with
+    single-threaded BLAS; otherwise in this process, one after another.  ``backend`` is recorded
+    only (training and testing run on the CPU kernels).  Returns the plotted arrays:
+    ``test_lengths`` (K,), ``n_test`` (K,), ``train_lengths`` (2,), ``seeds`` (S,), ``error_rate``
+    (S, K; NaN for a model whose parameters are not finite), ``train_success``,
+    ``updates_to_success`` (S,; -1 where it did not succeed) and ``train_error`` (S,; the final
+    error on ``n_eval`` random-length sequences).
+    """
+    out_dir = Path(_common().DEFAULT_OUT if out_dir is None else out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lengths, n_test = _test_sizes(p)
+    seeds = [int(s) for s in p["seeds"]]
+    if p["subprocess"]:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        n_workers = p["n_workers"] or cores
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(n_workers, len(seeds)))) as pool:
+            outcomes = list(pool.map(lambda seed: _run_seed_in_child(p, seed, out_dir), seeds))
+    else:
+        outcomes = [run_seed(p, seed, out_dir) for seed in seeds]
+    error = np.array([[np.nan if e is None else e for e in o["error_rate"]] for o in outcomes], dtype=float)
+    success = np.array([o["success"] for o in outcomes], dtype=bool)
+    updates = np.array([-1 if o["updates_to_success"] is None else o["updates_to_success"] for o in outcomes])
+    train_error = np.array([o["final_error"] for o in outcomes], dtype=float)
+    return {
+        "test_lengths": lengths,
+        "n_test": n_test,
+        "train_lengths": np.array(p["train_lengths"]),
+        "seeds": np.array(seeds),
+        "error_rate": error,
+        "train_success": success,
+        "updates_to_success": updates,
+        "train_error": train_error,
+    }
+
+
+def lengths_in(d: dict, t: float) -> bool:
+    """Whether ``t`` lies within the tested lengths (for the axis ticks)."""
+    return d["test_lengths"].min() <= t <= d["test_lengths"].max()
+
+
+def plot(d: dict, p: dict):
+    """Error rate (%) against test length (log x), one curve per seed, the training range shaded."""
+    import matplotlib.ticker
+
+    cm = _common()
+    fig = cm.new_figure(figsize=(7.6, 4.8))
+    ax = fig.subplots()
+    lo, hi = (int(n) for n in d["train_lengths"])
+    ax.axvspan(lo, hi, color="#2ca02c", alpha=0.15, lw=0, label=f"training lengths [{lo}, {hi}]")
+    ax.axhline(75.0, color="0.5", lw=1.0, ls=":", label="chance (75 %)")
+    ax.axhline(1.0, color="0.5", lw=1.0, ls="--", label="1 % (the paper's success)")
+    colours = ["#1f77b4", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+    for i, seed in enumerate(d["seeds"]):
+        if not d["train_success"][i]:
+            trained = f"no success in {p['max_updates']:,} updates"
+        elif p["stop_on_success"]:
+            trained = f"success after {int(d['updates_to_success'][i]):,} updates"
+        else:
+            trained = f"success at {int(d['updates_to_success'][i]):,}, trained to {p['max_updates']:,} updates"
+        ax.plot(d["test_lengths"], 100 * d["error_rate"][i], marker="o", ms=5.5, color=colours[i % len(colours)],
+                label=f"seed {int(seed)}: {trained}")  # fmt: skip
+    ax.set_xscale("log")
+    ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000) if lengths_in(d, t)]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("test sequence length $T$ (log scale)")
+    ax.set_ylabel("misclassified test sequences (%)")
+    top = np.nanmax(100 * d["error_rate"]) if np.isfinite(d["error_rate"]).any() else 1.0
+    ax.set_ylim(-0.02 * max(top, 80.0), 1.05 * max(top, 80.0))
+    ax.grid(True, which="major", color="0.9", lw=0.8)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small")
+    n_short, n_long = int(d["n_test"][0]), int(d["n_test"][-1])
+    tests = f"{n_short:,} test sequences per length" + (
+        f" ({n_long:,} from T = {p['long_from']:,})" if n_long != n_short else ""
+    )
+    fig.suptitle(
+        f"Temporal order, generalization to long sequences: {p['init'].replace('_', ' ')}, {p['method']}, "
+        f"{p['n_units']} units\n{p['name']} preset: trained on random lengths in [{lo}, {hi}], "
+        + (rf"$\leq$ {p['max_updates']:,} updates" if p["stop_on_success"] else f"{p['max_updates']:,} updates")
+        + rf", $\alpha$ = {float(p['alpha']):g}; {tests}",
+        fontsize=10.5,
+    )
+    return fig
+
+
+def main(argv=None) -> list[Path]:
+    """Train (or reuse the saved model), evaluate, plot and save the figure; return the paths written."""
+    return _common().run_figure(
+        argv,
+        doc=__doc__,
+        stem=STEM,
+        presets=PRESETS,
+        compute=compute,
+        plot=plot,
+        default_preset="quick",
+        pass_out_dir=True,
+    )
+
+
+if __name__ == "__main__":
+    for path in main():
+        print(path)
