@@ -10,7 +10,6 @@ exactly where it stopped.
 
 import json
 import math
-import numbers
 import os
 import signal
 import sys
@@ -22,7 +21,9 @@ import numpy as np
 from .. import _validate
 from ..results.training import HISTORY_FIELDS, PARAMETERS, TrainHistory, TrainResult, read_npz, write_npz
 from .inits import INITS, init_network
-from .model import _task_options, count_errors, lengths_argument
+from .inits import _spectral_radius as _inits_spectral_radius
+from .model import _task_options, count_errors, lengths_argument, single_threaded_blas
+from .optim import _real
 from .tasks import TASKS, get_task
 
 __all__ = ["METHODS", "PAPER_ALPHA", "CODE_ALPHA", "train"]
@@ -294,12 +295,6 @@ def _config(args):
     return config
 
 
-def _real(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    return float(value)
-
-
 def _length(config):
     length = config["length"]
     return tuple(length) if isinstance(length, list) else length
@@ -555,9 +550,8 @@ def _dense_targets(batch):
 
 
 def _spectral_radius(W):
-    if not np.isfinite(W).all():
-        return math.nan
-    return float(np.max(np.abs(np.linalg.eigvals(W.astype(np.float64)))))
+    """rho(W_rec), NaN for non-finite weights (eigvals would raise)."""
+    return _inits_spectral_radius(W) if np.isfinite(W).all() else math.nan
 
 
 def _progress(show, total, initial):
@@ -566,19 +560,6 @@ def _progress(show, total, initial):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, unit="update", dynamic_ncols=True, leave=False)
-
-
-def single_threaded_blas():
-    """A context in which BLAS runs on one thread.
-
-    The matrix products of an update are small ((B, n) by (n, n)); a
-    multi-threaded BLAS splits them anyway, and on a loaded machine its
-    spinning threads made updates 4-80 times slower (measured on 2 cores).
-    Dask workers already run with one BLAS thread; this makes every caller so.
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 class _Interrupts:
