@@ -17,8 +17,12 @@ FASTMATH = {"nsz", "arcp", "contract"}
 # Keyword arguments for every CPU kernel.  ``error_model="numpy"`` makes a
 # division by zero give inf/NaN (reported as divergence) instead of raising
 # inside a kernel; it also removes the zero-divisor branch that otherwise
-# stops LLVM from vectorising the logistic function.
-JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy"}
+# stops LLVM from vectorising the logistic function.  ``cache=True`` keeps the
+# compiled code on disk, in a folder keyed on a hash of every source file of
+# dynrnn (``_kernels/cache.py``; ``DYNRNN_CACHE_DIR`` moves it and
+# ``DYNRNN_DISABLE_CACHE=1`` sets this to False).  It is here rather than per
+# kernel so that every kernel is cached, closures from the factories included.
+JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy", "cache": True}
 
 # Defaults of `dynrnn.fixed_points`: Newton stops when ||F(x) - x||_2 <= tol,
 # and gives up on a start after this many damped Newton steps.

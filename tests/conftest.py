@@ -5,8 +5,11 @@ picked by the ``HYPOTHESIS_PROFILE`` environment variable.  Both have no
 deadline, because the first example of a test pays the JIT compile.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/naive.py, tests/strategies.py
+
+# Compiled kernels go to a throwaway cache folder, not the user's (tests may patch settings that
+# kernels freeze at compile time); subprocesses started by tests inherit it.
+# DYNRNN_TEST_CACHE_DIR names a folder to keep between runs instead.
+_KEEP = os.environ.get("DYNRNN_TEST_CACHE_DIR")
+os.environ["DYNRNN_CACHE_DIR"] = _KEEP or tempfile.mkdtemp(prefix="dynrnn-test-cache-")
+if not _KEEP:
+    atexit.register(shutil.rmtree, os.environ["DYNRNN_CACHE_DIR"], ignore_errors=True)
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
 settings.register_profile("dev", max_examples=25, **_COMMON)

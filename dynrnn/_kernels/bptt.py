@@ -19,7 +19,9 @@ import numpy as np
 from numba import njit
 
 from .. import _config
-from . import cpu, scalar_bptt
+from . import cache, cpu, scalar_bptt
+
+cache.configure()  # before the first dispatcher: where its compiled code is kept
 
 _device = njit(inline="always", **_config.JIT_OPTIONS)
 _delta = _device(scalar_bptt.delta)

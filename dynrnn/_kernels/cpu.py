@@ -13,7 +13,9 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from . import scalar, scalar_surface
+from . import cache, scalar, scalar_surface
+
+cache.configure()  # before the first dispatcher: where its compiled code is kept
 
 _device = njit(inline="always", **_config.JIT_OPTIONS)
 _exp = _device(scalar.exp)
@@ -39,7 +41,7 @@ def ufuncs(name):
     def dsigma_ufunc(z):
         return dsigma(z)
 
-    build = vectorize(fastmath=_config.FASTMATH)
+    build = vectorize(fastmath=_config.FASTMATH, cache=_config.JIT_OPTIONS["cache"])  # disk-cached like the kernels
     return build(sigma_ufunc), build(dsigma_ufunc)
 
 

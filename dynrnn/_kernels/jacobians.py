@@ -23,7 +23,9 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from . import cpu, scalar
+from . import cache, cpu, scalar
+
+cache.configure()  # before the first dispatcher: where its compiled code is kept
 
 NONFINITE = -(1 << 20)  # rescale's flag for a matrix holding inf or NaN
 FLUSH = 2.0**-500  # rescale sets entries below this (relative to the largest) to zero
