@@ -38,6 +38,7 @@ from .results import (
     LyapunovResult,
     OrbitDiagramResult,
     OrbitResult,
+    PopulationResult,
     RegularizerResult,
     SensitivityResult,
     SingleUnitBifurcations,
@@ -54,6 +55,7 @@ from .results import (
 from .training import optim, tasks
 from .training.inits import init_network
 from .training.model import error_rate
+from .training.population import train_population
 from .training.sweep import sweep
 from .training.train import train
 
@@ -89,6 +91,7 @@ __all__ = [
     "TaskBatch",
     "TrainHistory",
     "TrainResult",
+    "PopulationResult",
     "WallResult",
     "activation",
     "basins",
@@ -115,6 +118,7 @@ __all__ = [
     "sweep",
     "tasks",
     "train",
+    "train_population",
     "vanishing_regularizer",
     "__version__",
 ]

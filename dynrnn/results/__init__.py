@@ -31,7 +31,7 @@ from .regularizer import RegularizerResult
 from .surface import ErrorSurfaceResult, WallResult
 from .sweep import SweepResult
 from .tasks import TaskBatch
-from .training import TrainHistory, TrainResult
+from .training import PopulationResult, TrainHistory, TrainResult
 
 __all__ = [
     "BasinResult",
@@ -58,5 +58,6 @@ __all__ = [
     "TaskBatch",
     "TrainHistory",
     "TrainResult",
+    "PopulationResult",
     "WallResult",
 ]

@@ -248,3 +248,49 @@ def read_npz(path, expected_format):
         got = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(f"{path} holds {got!r}, not {expected_format!r}")
     return meta, arrays
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PopulationResult:
+    """The outcome of `dynrnn.train_population`: one `TrainResult` per member, in the order given.
+
+    Attributes
+    ----------
+    runs : tuple of TrainResult
+        Member ``k``'s result, equal to that of `dynrnn.train` with its
+        settings.
+
+    Indexing, iteration and ``len`` go through ``runs``.
+    """
+
+    runs: tuple
+
+    @property
+    def success(self):
+        """ndarray of bool, shape (K,): which members succeeded."""
+        return np.array([r.success for r in self.runs], dtype=bool)
+
+    @property
+    def n_updates(self):
+        """ndarray of int, shape (K,): updates each member made."""
+        return np.array([r.n_updates for r in self.runs], dtype=np.int64)
+
+    @property
+    def diverged(self):
+        """ndarray of bool, shape (K,): which members stopped on a non-finite gradient."""
+        return np.array([r.diverged for r in self.runs], dtype=bool)
+
+    def __len__(self):
+        return len(self.runs)
+
+    def __getitem__(self, k):
+        return self.runs[k]
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    def __repr__(self):
+        return (
+            f"PopulationResult(<{len(self.runs)} runs>, n_success={int(self.success.sum())}, "
+            f"n_diverged={int(self.diverged.sum())}, n_updates={self.n_updates.sum()})"
+        )

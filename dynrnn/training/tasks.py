@@ -139,7 +139,8 @@ def sequence_errors(batch, outputs):
         )
     bad = ~np.isfinite(Y).all(axis=(0, 2))
     if batch.error_kind == "squared_error":
-        squared = ((Y[-1] - batch.targets) ** 2).sum(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing output is simply wrong
+            squared = ((Y[-1] - batch.targets) ** 2).sum(axis=1)
         return ~(squared <= ERROR_THRESHOLD) | bad
     wrong = Y.argmax(axis=2) != batch.targets.reshape(T_s, -1)
     return wrong.any(axis=0) | bad

@@ -1,0 +1,157 @@
+"""CPU build of the population update: many training runs advanced by one update per launch.
+
+The member update of ``scalar_train.py`` (with the RNN cell of
+``dynrnn/cells/rnn.py`` and the blocked products of ``blocked.py``) is
+compiled with ``njit`` for a team of one (``worker = 0``, ``n_workers = 1``,
+a barrier that does nothing).  ``update_members`` runs it over a list of
+members; it releases the GIL, so `PopulationUpdate` shares the members
+between threads of its own, each with its own scratch, and both cores work
+without Numba's threading layer or BLAS threads (no oversubscription, and no
+``parallel=True``, which tripled compile times here).  Members are
+independent, so results do not depend on the number of threads.
+
+Stacked layouts, K members: parameters and velocities (K, n, n), (K, n, m),
+(K, 1, n), (K, q, n), (K, 1, q); batches ``U`` (K, T_max, B, m) and targets
+``P`` (K, T_s max, B, q), of which member k reads its first ``T[k]`` and
+``T_s[k]`` rows; per-member hyper-parameters (K,); ``stats`` (K, N_STATS).
+"""
+
+import functools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+from .. import _config
+from ..gradients.clipping import SHRINK_ABOVE, SHRINK_RATE
+from . import cache, cpu, scalar_train
+from .scalar_train import N_STATS, NONFINITE_CODES  # noqa: F401  (re-exported for the drivers)
+
+cache.configure()  # before the first dispatcher: where its compiled code is kept
+
+_device = njit(**_config.JIT_OPTIONS)
+
+
+@_device
+def _no_sync():
+    """The barrier of a team of one."""
+
+
+@functools.cache
+def _member_update(name):
+    sigma_dsigma = cpu.activation(name)[2]
+    return _device(
+        scalar_train.make_member_update(_device, sigma_dsigma, cpu._exp, _no_sync, SHRINK_ABOVE, SHRINK_RATE)
+    )
+
+
+@functools.cache
+def _population_kernel(name):
+    update = _member_update(name)
+
+    @njit(nogil=True, **_config.JIT_OPTIONS)
+    def kernel(members, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout,
+               U, P, kind, every, scale, lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite,
+               WT, W_inT, V, S, D, E, Y, Yg, G, Delta, Back, Om, loss_seq, gW, gWin, gb, gWout, gbout, gO,
+               stats):  # fmt: skip
+        for idx in range(members.shape[0]):
+            k = members[idx]
+            T = T_len[k]
+            T_s = T_s_len[k]
+            update(0, 1, W_rec[k], W_in[k], b[k], W_out[k], b_out[k], v_rec[k], v_in[k], v_b[k], v_out[k],
+                   v_bout[k], U[k, :T], P[k, :T_s], kind, every, scale[k], lr[k], mu[k], nesterov[k],
+                   threshold[k], alpha[k], ratio[k], mean[k], bound, nonfinite[k], WT, W_inT, V[:T], S[: T + 1],
+                   D[: T + 1], E[:T_s], Y[:T_s], Yg[:T_s], G[: T + 1], Delta[:T], Back[:T], Om[:, :T], loss_seq,
+                   gW, gWin, gb, gWout, gbout, gO, stats[k])  # fmt: skip
+
+    return kernel
+
+
+SCRATCH = ("WT", "W_inT", "V", "S", "D", "E", "Y", "Yg", "G", "Delta", "Back", "Om", "loss_seq",
+           "gW", "gWin", "gb", "gWout", "gbout", "gO")  # fmt: skip
+
+
+def scratch_shapes(n, m, q, B, T_max, every):
+    """Shapes of one worker's scratch arrays (in `SCRATCH` order) for lengths up to ``T_max``."""
+    T_s = T_max if every else 1
+    return ((n, n), (m, n), (T_max, B, n), (T_max + 1, B, n), (T_max + 1, B, n), (T_s, B, n), (T_s, B, q),
+            (T_s, B, q), (T_max + 1, B, n), (T_max, B, n), (T_max, B, n), (3, T_max, B), (B,),
+            (n, n), (n, m), (1, n), (q, n), (1, q), (n, n))  # fmt: skip
+
+
+def scratch_bytes(n, m, q, B, T_max, every, itemsize):
+    """Bytes of one worker's scratch."""
+    return itemsize * sum(math.prod(s) for s in scratch_shapes(n, m, q, B, T_max, every))
+
+
+def usable_cores():
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class PopulationUpdate:
+    """Advance the active members of a population by one update each, sharing them between threads.
+
+    Parameters
+    ----------
+    activations : sequence of str
+        Each member's activation (members of several activations share a
+        launch: each thread runs one compiled kernel per activation).
+    params, velocity : tuple of 5 ndarrays
+        Stacked ``(W_rec, W_in, b, W_out, b_out)`` and their velocities,
+        C-contiguous, in the layouts of the module notes; updated in place.
+    hyper : dict of ndarrays, shape (K,)
+        ``lr, mu, nesterov, threshold, alpha, ratio, mean, nonfinite``.
+    B, T_max, every : int, int, bool
+        Batch size, longest length, whether every step is scored.
+    n_threads : int
+        Worker threads (at most K); each owns one scratch.
+    """
+
+    def __init__(self, activations, params, velocity, hyper, B, T_max, every, n_threads):
+        self.activations = np.asarray(activations)
+        self.kernels = {name: _population_kernel(name) for name in sorted(set(activations))}
+        self.params, self.velocity, self.hyper = params, velocity, hyper
+        K, n = params[0].shape[:2]
+        m, q = params[1].shape[2], params[3].shape[1]
+        dtype = params[0].dtype
+        self.n_threads = max(1, min(int(n_threads), K))
+        self.scratch = [
+            tuple(np.zeros(s, dtype=dtype) for s in scratch_shapes(n, m, q, B, T_max, every))
+            for _ in range(self.n_threads)
+        ]
+        self.stats = np.zeros((K, N_STATS))
+        self._pool = ThreadPoolExecutor(self.n_threads) if self.n_threads > 1 else None
+
+    def _work(self, w, members, args):
+        """Worker ``w``: its members, one kernel per activation."""
+        for name, kernel in self.kernels.items():
+            share = members[self.activations[members] == name] if len(self.kernels) > 1 else members
+            if share.size:
+                kernel(share, *args, *self.scratch[w], self.stats)
+
+    def __call__(self, active, U, P, T_len, T_s_len, kind, every, scale, bound=1e-20):
+        """One update of every member ``k`` with ``active[k]``; writes and returns ``self.stats``."""
+        members = np.flatnonzero(active).astype(np.int64)
+        h = self.hyper
+        args = (T_len, T_s_len, *self.params, *self.velocity, U, P, kind, every, scale, h["lr"], h["mu"],
+                h["nesterov"], h["threshold"], h["alpha"], h["ratio"], h["mean"], bound, h["nonfinite"])  # fmt: skip
+        if self._pool is None or members.size < 2:
+            self._work(0, members, args)
+            return self.stats
+        shares = [members[w :: self.n_threads] for w in range(self.n_threads)]  # round robin: equal loads
+        futures = [self._pool.submit(self._work, w, share, args) for w, share in enumerate(shares) if share.size]
+        for f in futures:
+            f.result()
+        return self.stats
+
+    def close(self):
+        """Stop the worker threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None

@@ -1,0 +1,352 @@
+"""The state of one training run, shared by `dynrnn.train` and `dynrnn.train_population`.
+
+A run's settings are validated once into a JSON-able dict (`train_config`);
+its state is a handful of arrays and generator states (`Run`: parameters,
+velocities, the training and evaluation streams, counters, history), which a
+checkpoint saves whole, so a resumed run continues exactly where it stopped.
+The updates themselves are made by the population engine
+(``population.py``), which advances any number of runs in lockstep; a
+`Run` draws its batches, evaluates every ``eval_every`` updates and logs.
+"""
+
+import json
+import math
+
+import numpy as np
+
+from .. import _validate
+from ..results.training import HISTORY_FIELDS, PARAMETERS, TrainHistory, TrainResult, read_npz, write_npz
+from .inits import INITS, init_network
+from .inits import _spectral_radius as _inits_spectral_radius
+from .model import _task_options, count_errors, lengths_argument
+from .optim import _real
+from .tasks import TASKS, get_task
+
+METHODS = ("MSGD", "MSGD-C", "MSGD-CR")
+"""Pascanu et al. (2013), Sec. 4.1: plain SGD; with norm clipping; with clipping and Omega."""
+
+PAPER_ALPHA = 4.0
+"""The weight of Omega on temporal order in the paper (Sec. 4.1)."""
+
+CODE_ALPHA = 2.0
+"""The weight of Omega in the authors' code (paper.md Sec. 5.7)."""
+
+NONFINITE = ("skip", "shrink", "stop")
+_DEFAULT_NONFINITE = {"MSGD": "stop", "MSGD-C": "shrink", "MSGD-CR": "shrink"}
+CHECKPOINT_FORMAT = "dynrnn.train-checkpoint/1"
+# Settings that may differ between a checkpoint and the call that resumes it.
+_RESUMABLE = ("max_updates",)
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def train_config(args):
+    """The run's settings, validated, as a JSON-able dict (what a checkpoint and a sweep record).
+
+    ``args`` holds every keyword of `dynrnn.train` but the checkpoint and
+    progress options.
+    """
+    task = _validate.choice("task", args["task"], tuple(TASKS))
+    _validate.choice("init", args["init"], tuple(INITS))
+    method = _validate.choice("method", args["method"], METHODS)
+    length = lengths_argument(args["length"])
+    alpha = args["alpha"]
+    if alpha is None:
+        alpha = PAPER_ALPHA if method == "MSGD-CR" else 0.0
+    alpha = _real("alpha", alpha)
+    if not (math.isfinite(alpha) and alpha >= 0.0):
+        raise ValueError(f"alpha must be finite and >= 0; got {alpha}")
+    if alpha > 0.0 and method != "MSGD-CR":
+        raise ValueError(f"alpha must be 0 for method {method!r} (only MSGD-CR uses Omega); got {alpha}")
+    momentum = _real("momentum", args["momentum"])
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1); got {momentum}")
+    for name in ("nesterov", "stop_on_success"):
+        if not isinstance(args[name], (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool; got {type(args[name]).__name__} {args[name]!r}")
+    nonfinite = args["nonfinite"]
+    nonfinite = _DEFAULT_NONFINITE[method] if nonfinite is None else _validate.choice("nonfinite", nonfinite, NONFINITE)
+    success_error = _real("success_error", args["success_error"])
+    if not 0.0 < success_error <= 1.0:
+        raise ValueError(f"success_error must lie in (0, 1]; got {success_error}")
+    seed = _validate.integer("seed", args["seed"], minimum=0)
+    config = {
+        "task": task,
+        "init": args["init"],
+        "method": method,
+        "length": list(length) if isinstance(length, tuple) else length,
+        "seed": seed,
+        "n_units": _validate.integer("n_units", args["n_units"], minimum=1),
+        "batch_size": _validate.integer("batch_size", args["batch_size"], minimum=1),
+        "lr": _validate.positive_float("lr", args["lr"]),
+        "threshold": _validate.positive_float("threshold", args["threshold"]) if method != "MSGD" else None,
+        "alpha": alpha,
+        "momentum": momentum,
+        "nesterov": bool(args["nesterov"]),
+        "omega_form": _validate.choice("omega_form", args["omega_form"], ("squared", "ratio")),
+        "omega_reduce": _validate.choice("omega_reduce", args["omega_reduce"], ("mean", "sum")),
+        "nonfinite": nonfinite,
+        "max_updates": _validate.integer("max_updates", args["max_updates"], minimum=1),
+        "eval_every": _validate.integer("eval_every", args["eval_every"], minimum=1),
+        "n_check": _validate.integer("n_check", args["n_check"], minimum=1),
+        "n_eval": _validate.integer("n_eval", args["n_eval"], minimum=1),
+        "success_error": success_error,
+        "stop_on_success": bool(args["stop_on_success"]),
+        "task_options": _task_options(args["task_options"]),
+        "connections": _validate.choice("connections", args["connections"], ("incoming", "outgoing")),
+        "dtype": np.dtype(_validate.float_dtype("dtype", args["dtype"])).name,
+    }
+    # The generator checks the length against the task (e.g. temporal order needs L >= 10).
+    lo = length[0] if isinstance(length, tuple) else length
+    get_task(task)(1, lo, np.random.default_rng(0), **config["task_options"])
+    return config
+
+
+def length_of(config):
+    """The length setting: an int, or a (min, max) tuple."""
+    length = config["length"]
+    return tuple(length) if isinstance(length, list) else length
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+class Run:
+    """A training run's whole state: parameters, velocities, generator states, counters, history."""
+
+    def __init__(self, config, params, velocity, rng_train, rng_eval, counters, history):
+        self.config = config
+        self.params = params
+        self.velocity = velocity
+        self.rng_train = rng_train
+        self.rng_eval = rng_eval
+        self.c = counters
+        self.history = history
+
+    @classmethod
+    def new(cls, config):
+        seeds = np.random.SeedSequence(config["seed"]).spawn(3)
+        rng_init, rng_train, rng_eval = (np.random.default_rng(s) for s in seeds)
+        batch = generate(config, 1, 10, np.random.default_rng(0))
+        net = init_network(config["init"], config["n_units"], batch.n_inputs, batch.n_outputs, rng_init,
+                           dtype=np.dtype(config["dtype"]), connections=config["connections"])  # fmt: skip
+        params = tuple(np.array(getattr(net, k)) for k in PARAMETERS)
+        velocity = tuple(np.zeros_like(p) for p in params)
+        counters = {
+            "activation": net.activation,
+            "t": 0,
+            "success": False,
+            "updates_to_success": None,
+            "best_error": math.inf,
+            "final_error": None,
+            "diverged": False,
+            "stop_reason": None,
+            "elapsed_s": 0.0,
+            "window": _empty_window(),
+        }
+        return cls(config, params, velocity, rng_train, rng_eval, counters, {k: [] for k in HISTORY_FIELDS})
+
+    @property
+    def finished(self):
+        return self.c["stop_reason"] is not None
+
+    @property
+    def can_update(self):
+        """Whether the run takes another update: not finished and under its budget."""
+        return not self.finished and self.c["t"] < self.config["max_updates"]
+
+    def next_batch(self):
+        """Draw the next training batch from the run's stream (its length first, for a range of lengths)."""
+        cfg = self.config
+        length = length_of(cfg)
+        steps = int(self.rng_train.integers(length[0], length[1] + 1)) if isinstance(length, tuple) else length
+        return generate(cfg, cfg["batch_size"], steps, self.rng_train)
+
+    def record_update(self, stats, slots):
+        """Book one update's ``stats`` (a row of the kernel's statistics): divergence, window, evaluation, stops.
+
+        Mirrors the loop the authors' code runs per update: a non-finite
+        gradient under ``nonfinite="stop"`` ends the run (``diverged``);
+        otherwise the counters and window advance, every ``eval_every``
+        updates (and at the budget) the run evaluates, and it stops on a
+        success (if ``stop_on_success``) or at ``max_updates``.
+        """
+        cfg, c = self.config, self.c
+        if not stats[slots.UPDATED]:
+            c["diverged"], c["stop_reason"] = True, "diverged"
+        else:
+            c["t"] += 1
+            _accumulate(c["window"], stats, slots)
+            if c["t"] % cfg["eval_every"] == 0 or c["t"] == cfg["max_updates"]:
+                self._evaluate()
+                if c["success"] and cfg["stop_on_success"]:
+                    c["stop_reason"] = "success"
+            if c["stop_reason"] is None and c["t"] >= cfg["max_updates"]:
+                c["stop_reason"] = "max_updates"
+        if self.finished:
+            self._finish()
+
+    def _evaluate(self):
+        """Log the window's means and the error on ``n_check`` fresh sequences; confirm a success on ``n_eval``."""
+        cfg, c, w = self.config, self.c, self.c["window"]
+        net = self._net()
+        error = self._error_rate(net, cfg["n_check"], self.rng_eval)
+        n = max(w["n"], 1)
+        row = {
+            "update": c["t"],
+            "train_loss": w["loss"] / n,
+            "grad_norm": w["norm"] / n,
+            "grad_norm_max": w["norm_max"],
+            "rho": _spectral_radius(self.params[0]),
+            "omega": w["omega"] / n,
+            "valid_error": error,
+            "n_clipped": w["clipped"],
+            "n_nonfinite": w["nonfinite"],
+        }
+        for key, value in row.items():
+            self.history[key].append(value)
+        w.update(_empty_window())
+        if error < cfg["success_error"] and not c["success"]:
+            if cfg["n_eval"] > cfg["n_check"]:
+                error = self._error_rate(net, cfg["n_eval"], self.rng_eval)
+            if error < cfg["success_error"]:
+                c["success"], c["updates_to_success"] = True, c["t"]
+        c["best_error"] = min(c["best_error"], error)
+
+    def _finish(self):
+        """Score the final parameters on ``n_eval`` sequences of a stream of their own."""
+        cfg, c = self.config, self.c
+        rng = np.random.default_rng([cfg["seed"], 3, c["t"]])
+        c["final_error"] = self._error_rate(self._net(), cfg["n_eval"], rng)
+        c["best_error"] = min(c["best_error"], c["final_error"])
+
+    def _net(self):
+        from ..maps.model import RNN
+
+        if not all(np.isfinite(p).all() for p in self.params):
+            return None
+        return RNN(activation=self.c["activation"], form="standard", dtype=self.params[0].dtype,
+                   **dict(zip(PARAMETERS, self.params, strict=True)))  # fmt: skip
+
+    def _error_rate(self, net, n_sequences, rng):
+        if net is None:  # diverged parameters get every sequence wrong
+            return 1.0
+        cfg = self.config
+        errors = count_errors(net, cfg["task"], length_of(cfg), n_sequences, rng, cfg["task_options"])
+        return errors / n_sequences
+
+    def result(self):
+        c = self.c
+        history = TrainHistory(
+            **{k: np.asarray(v, dtype=np.int64 if k in _INT_FIELDS else np.float64) for k, v in self.history.items()}
+        )
+        final = c["final_error"]
+        return TrainResult(
+            config=self.config,
+            params=dict(zip(PARAMETERS, self.params, strict=True)),
+            activation=c["activation"],
+            success=c["success"],
+            updates_to_success=c["updates_to_success"],
+            n_updates=c["t"],
+            best_error=c["best_error"],
+            final_error=math.nan if final is None else final,
+            diverged=c["diverged"],
+            stop_reason=c["stop_reason"] if c["stop_reason"] is not None else "interrupted",
+            elapsed_s=c["elapsed_s"],
+            history=history,
+        )
+
+    # -- checkpoints
+
+    def save(self, path):
+        """Write the run's whole state to ``path`` (a checkpoint of `dynrnn.train`)."""
+        from .. import __version__
+
+        meta, arrays = self.state()
+        meta = {"format": CHECKPOINT_FORMAT, "dynrnn_version": __version__, **meta}
+        write_npz(path, meta, arrays)
+
+    def state(self):
+        """``(meta, arrays)``: the run's whole state, JSON-able settings and counters, and its arrays."""
+        meta = {
+            "config": self.config,
+            "counters": {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in self.c.items()},
+            "best_error_inf": not math.isfinite(self.c["best_error"]),
+            "rng_train": self.rng_train.bit_generator.state,
+            "rng_eval": self.rng_eval.bit_generator.state,
+            "history": {k: [float(x) for x in v] for k, v in self.history.items()},
+        }
+        arrays = {f"param_{k}": p for k, p in zip(PARAMETERS, self.params, strict=True)}
+        arrays.update({f"velocity_{k}": v for k, v in zip(PARAMETERS, self.velocity, strict=True)})
+        return json.loads(json.dumps(meta)), arrays
+
+    @classmethod
+    def load(cls, path, config):
+        """The run saved in ``path`` by `save`; ValueError if it was written with other settings."""
+        meta, arrays = read_npz(path, CHECKPOINT_FORMAT)
+        return cls.from_state(meta, arrays, config, path)
+
+    @classmethod
+    def from_state(cls, meta, arrays, config, path):
+        """The run of a `state`; ValueError (naming ``path``) if its settings differ from ``config``."""
+        saved = meta["config"]
+        differ = sorted(k for k in set(saved) | set(config) if k not in _RESUMABLE and saved.get(k) != config.get(k))
+        if differ:
+            detail = ", ".join(f"{k}: checkpoint {saved.get(k)!r}, now {config.get(k)!r}" for k in differ)
+            raise ValueError(f"checkpoint {path} was written by a run with other settings ({detail})")
+        counters = meta["counters"]
+        if meta["best_error_inf"]:
+            counters["best_error"] = math.inf
+        rng_train, rng_eval = np.random.default_rng(), np.random.default_rng()
+        rng_train.bit_generator.state = meta["rng_train"]
+        rng_eval.bit_generator.state = meta["rng_eval"]
+        history = {k: [int(x) if k in _INT_FIELDS else x for x in v] for k, v in meta["history"].items()}
+        params = tuple(np.ascontiguousarray(arrays[f"param_{k}"]) for k in PARAMETERS)
+        velocity = tuple(np.ascontiguousarray(arrays[f"velocity_{k}"]) for k in PARAMETERS)
+        run = cls(dict(config), params, velocity, rng_train, rng_eval, counters, history)
+        if run.finished and counters["stop_reason"] == "max_updates" and config["max_updates"] > counters["t"]:
+            counters["stop_reason"], counters["final_error"] = None, None  # a larger budget: go on
+        return run
+
+
+_INT_FIELDS = ("update", "n_clipped", "n_nonfinite")
+
+
+def _empty_window():
+    return {"n": 0, "loss": 0.0, "norm": 0.0, "norm_max": 0.0, "omega": 0.0, "clipped": 0, "nonfinite": 0}
+
+
+def _accumulate(w, stats, slots):
+    norm = float(stats[slots.NORM])
+    w["n"] += 1
+    w["loss"] += float(stats[slots.LOSS])
+    w["norm"] += norm
+    w["norm_max"] = norm if not norm <= w["norm_max"] else w["norm_max"]  # NaN sticks
+    w["omega"] += float(stats[slots.OMEGA])
+    w["clipped"] += int(stats[slots.CLIPPED])
+    w["nonfinite"] += int(stats[slots.SKIPPED] or stats[slots.SHRUNK])
+
+
+def generate(config, batch_size, steps, rng):
+    """A batch of the run's task: ``batch_size`` sequences of length ``steps`` from ``rng``."""
+    return get_task(config["task"])(batch_size, steps, rng, dtype=np.dtype(config["dtype"]), **config["task_options"])
+
+
+def dense_targets(batch):
+    """Targets as (T_s, B, q) floats: one-hot for labels, as the kernel takes them."""
+    targets = np.asarray(batch.targets)
+    dtype = batch.inputs.dtype
+    if batch.loss == "cross_entropy":
+        q = batch.n_outputs
+        dense = np.zeros(targets.size * q, dtype=dtype)
+        dense[np.arange(0, dense.size, q) + targets.ravel()] = 1.0  # flat indices: about 4x faster
+    else:
+        dense = targets.astype(dtype)
+    T_s = targets.shape[0] if batch.at == "every" else 1
+    return np.ascontiguousarray(dense.reshape(T_s, -1, batch.n_outputs))
+
+
+def _spectral_radius(W):
+    """rho(W_rec), NaN for non-finite weights (eigvals would raise)."""
+    return _inits_spectral_radius(W) if np.isfinite(W).all() else math.nan
