@@ -10,6 +10,7 @@ exactly, float32 follows float64, and bad input is refused.
 
 import numpy as np
 import pytest
+from cuda_support import CUDA_ATOL, CUDA_RTOL, skip_without_cuda
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,34 @@ def test_bad_population_options():
         dynrnn.train_population([COMMON], resume=True)
     with pytest.raises(TypeError, match="progress"):
         dynrnn.train_population([COMMON], progress="yes")
+
+
+# ----------------------------------------------------------------------------- CUDA
+
+
+@pytest.mark.cuda
+@skip_without_cuda
+def test_cuda_population_matches_the_cpu(monkeypatch):
+    """One block per member, the same update code: CUDA members follow the CPU ones (simulator: to 1e-12)."""
+    from dynrnn import _config
+
+    monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)  # a team of 4 splits 3 sequences and 3 units unevenly
+    tiny = {**COMMON, "n_units": 3, "batch_size": 3, "eval_every": 3, "n_check": 10, "n_eval": 10, "max_updates": 3}
+    runs = [
+        {**tiny, "seed": 0, "method": "MSGD-CR", "momentum": 0.5},
+        {**tiny, "seed": 1, "method": "MSGD-C", "init": "sigmoid", "threshold": 0.01},
+        {**tiny, "seed": 2, "method": "MSGD", "length": 10, "max_updates": 2},
+    ]
+    gpu = dynrnn.train_population(runs, backend="cuda")
+    cpu = dynrnn.train_population(runs)
+    for a, b in zip(gpu, cpu, strict=True):
+        for k in KEYS:
+            np.testing.assert_allclose(a.params[k], b.params[k], rtol=CUDA_RTOL, atol=CUDA_ATOL, err_msg=k)
+        np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=CUDA_RTOL)
+        np.testing.assert_allclose(a.history.omega, b.history.omega, rtol=CUDA_RTOL, atol=CUDA_ATOL)
+        assert a.n_updates == b.n_updates and a.history.n_clipped.tolist() == b.history.n_clipped.tolist()
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend"):
+        dynrnn.train_population([COMMON], backend="tpu")

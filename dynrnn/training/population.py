@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from .. import _validate
+from .. import _backend, _validate
 from ..results.training import PopulationResult, read_npz, write_npz
 from .model import single_threaded_blas
 from .run import Run, generate, length_of, train_config
@@ -34,7 +34,9 @@ _NOT_PER_RUN = ("checkpoint", "checkpoint_every", "resume", "progress")
 _MEMORY_FRACTION = 0.8  # of the memory available now, at most, for one population
 
 
-def train_population(runs, *, checkpoint=None, checkpoint_every=60.0, resume=False, progress=None, n_threads=None):
+def train_population(
+    runs, *, checkpoint=None, checkpoint_every=60.0, resume=False, progress=None, n_threads=None, backend="cpu"
+):
     r"""Train a population of independent RNNs on one task, advancing them in lockstep.
 
     Each member is a run of `dynrnn.train`, given by its keyword arguments:
@@ -73,8 +75,15 @@ def train_population(runs, *, checkpoint=None, checkpoint_every=60.0, resume=Fal
         Show a tqdm progress bar over all members' updates; default: when
         stderr is a terminal.
     n_threads : int, optional
-        Threads that share the members (default: the cores this process may
-        use, at most the number of members).  Results do not depend on it.
+        CPU threads that share the members (default: the cores this process
+        may use, at most the number of members).  Results do not depend on
+        it.
+    backend : {"cpu", "cuda"}, default "cpu"
+        Where the updates run.  ``"cuda"`` runs one thread block per member
+        on an NVIDIA GPU (the same update code, compiled by numba.cuda);
+        evaluations stay on the CPU.  Results agree with the CPU's to
+        rounding (the GPU's exp and tanh, fused multiply-adds), not bit for
+        bit.
 
     Returns
     -------
@@ -93,6 +102,8 @@ def train_population(runs, *, checkpoint=None, checkpoint_every=60.0, resume=Fal
         shared setting; two members are the same run; the population would
         not fit in the memory available; or a checkpoint to resume does not
         match.
+    RuntimeError
+        If ``backend="cuda"`` and no GPU (or simulator) is usable.
     KeyboardInterrupt
         On Ctrl-C, after the checkpoint (if any) has been written.
 
@@ -126,6 +137,7 @@ def train_population(runs, *, checkpoint=None, checkpoint_every=60.0, resume=Fal
     checkpoint_every, resume, show = _options(checkpoint, checkpoint_every, resume, progress)
     if n_threads is not None:
         n_threads = _validate.integer("n_threads", n_threads, minimum=1)
+    _backend.get(backend)  # an unknown name, or CUDA without a device, fails before any work
     _check_memory(configs, n_threads)
     members = None
     if resume and os.path.exists(checkpoint):
@@ -139,11 +151,11 @@ def train_population(runs, *, checkpoint=None, checkpoint_every=60.0, resume=Fal
             if checkpoint is not None:
                 save_population(checkpoint, members)
 
-        train_runs(pending, save, checkpoint_every, show, n_threads)
+        train_runs(pending, save, checkpoint_every, show, n_threads, backend)
     return PopulationResult(runs=tuple(run.result() for run in members))
 
 
-def train_runs(runs, save, checkpoint_every, show, n_threads=None):
+def train_runs(runs, save, checkpoint_every, show, n_threads=None, backend="cpu"):
     """Advance ``runs`` (compatible `Run` objects) until each stops, saving with ``save()`` as it goes.
 
     The common driver of `dynrnn.train` and `train_population`: BLAS on one
@@ -152,7 +164,7 @@ def train_runs(runs, save, checkpoint_every, show, n_threads=None):
     """
     with single_threaded_blas(), _Interrupts() as interrupts:
         try:
-            Engine(runs, n_threads).run(interrupts, save, checkpoint_every, show)
+            Engine(runs, n_threads, backend).run(interrupts, save, checkpoint_every, show)
         finally:
             save()
         if interrupts.hit:
@@ -275,7 +287,7 @@ class Engine:
     arrays, so its evaluation, results and checkpoints see the updates.
     """
 
-    def __init__(self, runs, n_threads=None):
+    def __init__(self, runs, n_threads=None, backend="cpu"):
         from .._kernels import population as kernels
         from .._kernels.scalar_bptt import LOSS_CODES
 
@@ -310,7 +322,10 @@ class Engine:
         self.scale = np.zeros(K)
         threads = kernels.usable_cores() if n_threads is None else n_threads
         activations = [run.c["activation"] for run in self.runs]
-        self.update = kernels.PopulationUpdate(activations, self.params, self.velocity, self.hyper, B, self.T_max,
+        update = kernels.PopulationUpdate
+        if backend == "cuda":
+            from .._kernels.cuda_population import CudaPopulationUpdate as update
+        self.update = update(activations, self.params, self.velocity, self.hyper, B, self.T_max,
                                                self.every, threads)  # fmt: skip
 
     def run(self, interrupts, save, checkpoint_every, show):
