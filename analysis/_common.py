@@ -2,8 +2,14 @@
 
 Every figure script imports this module (``import _common``; the scripts put ``analysis/`` on
 ``sys.path`` first) and writes its outputs only through :func:`save_figure`, so that each figure
-has exactly one writer and the same three files: ``<stem>.png``, ``<stem>.npz`` (exactly the
-plotted arrays) and ``<stem>.json`` (parameters, preset, seed, versions, commit, run time).
+has exactly one writer and the same four files: ``<stem>.png``, ``<stem>.npz`` (exactly the
+plotted arrays), ``<stem>.csv`` (the values of every plotted array small enough to read, one value
+per row) and ``<stem>.json`` (parameters, preset, seed, versions, commit, run time, and every
+array's shape and range).  The PNG, CSV and JSON are committed; the ``.npz`` is not.
+
+Colours come from :data:`OKABE_ITO` (Okabe & Ito's colour-blind-safe palette), and every
+distinction drawn in colour is drawn in a line style or marker too (:data:`LINESTYLES`,
+:data:`MARKERS`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,27 @@ DEFAULT_OUT = ANALYSIS_DIR.parent / "figures"
 PNG_DPI = 150
 PRESET_NAMES = ("quick", "paper")
 BACKEND_NAMES = ("cpu", "cuda")
+
+#: Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common form
+#: of colour blindness.  Figures take their colours from here (and grey levels for context).
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+#: The order in which a figure's curves take colours, line styles and markers (paired by index).
+CYCLE = ("blue", "vermillion", "green", "orange", "purple", "sky_blue", "black")
+COLOURS = tuple(OKABE_ITO[name] for name in CYCLE)
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 1)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: Arrays of at most this many values go into ``<stem>.csv``; larger ones (image grids) only into
+#: the ``.npz``, with their shape and range in the ``.json``.
+CSV_MAX_VALUES = 5000
 
 
 def make_parser(description: str, *, default_seed: int = 0, default_preset: str = "paper") -> argparse.ArgumentParser:
@@ -118,6 +145,8 @@ def _jsonable(obj):
         return list(obj)
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, complex):
+        return [obj.real, obj.imag]
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
 
 
@@ -135,6 +164,45 @@ def _check_labels(fig, stem: str) -> None:
             warnings.warn(f"{stem}: axes {ax.get_title()!r} lack an x or y label", stacklevel=3)
 
 
+def _summary(a: np.ndarray) -> dict:
+    """Shape, dtype and the range of the finite values of one plotted array, for the ``.json``."""
+    out = {"shape": list(a.shape), "dtype": str(a.dtype), "in_csv": bool(a.size <= CSV_MAX_VALUES)}
+    if a.dtype.kind in "biuf" and a.size:
+        finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+        out["n_nonfinite"] = int(a.size - finite.size)
+        if finite.size:
+            out["min"], out["max"] = finite.min().item(), finite.max().item()
+        if a.size <= 20:
+            out["values"] = a.tolist()
+    return out
+
+
+def write_csv(path, arrays: dict) -> Path:
+    """Write the arrays of at most :data:`CSV_MAX_VALUES` values to ``path``, one value per row.
+
+    Columns: ``array`` (the name in the ``.npz``), ``i``, ``j``, ``k`` (the index, empty past the
+    array's dimensions) and ``value`` (``%.10g``; booleans as 0/1).  Arrays of more than three
+    dimensions are refused.
+    """
+    path = Path(path)
+    rows = ["array,i,j,k,value"]
+    for name, a in arrays.items():
+        a = np.asarray(a)
+        if a.size > CSV_MAX_VALUES:
+            continue
+        if a.ndim > 3:
+            raise ValueError(f"{name}: arrays of more than 3 dimensions are not written to CSV")
+        if a.dtype.kind == "b":
+            a = a.astype(np.int8)
+        for index in np.ndindex(a.shape):
+            cells = [str(n) for n in index] + [""] * (3 - len(index))
+            value = a[index].item()
+            text = f"{value:.10g}" if isinstance(value, float) else str(value)
+            rows.append(",".join([name, *cells, text]))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 def save_figure(
     fig,
     stem: str,
@@ -146,9 +214,10 @@ def save_figure(
     seed: int | None = None,
     run_time_s: float | None = None,
 ) -> list[Path]:
-    """Write ``<stem>.png``, ``.npz`` and ``.json`` into ``out_dir``; return the three paths.
+    """Write ``<stem>.png``, ``.npz``, ``.json`` and ``.csv`` into ``out_dir``; return the four paths.
 
-    ``data`` holds exactly the plotted arrays (saved compressed); ``params`` the parameters that
+    ``data`` holds exactly the plotted arrays (saved compressed, and those of at most
+    :data:`CSV_MAX_VALUES` values also as CSV, see :func:`write_csv`); ``params`` the parameters that
     produced them (JSON-serialisable, NumPy scalars and tuples allowed). ``preset``, ``seed`` and
     ``run_time_s`` default to ``params["preset"]``, ``params["seed"]`` and None.
     """
@@ -168,21 +237,23 @@ def save_figure(
     png = out_dir / f"{stem}.png"
     npz = out_dir / f"{stem}.npz"
     meta = out_dir / f"{stem}.json"
+    csv = out_dir / f"{stem}.csv"
     fig.savefig(png, dpi=PNG_DPI)
     np.savez_compressed(npz, **arrays)
+    write_csv(csv, arrays)
     record = {
         "figure": stem,
         "preset": preset if preset is not None else params.get("preset"),
         "seed": seed if seed is not None else params.get("seed"),
         "params": params,
-        "arrays": {k: {"shape": list(a.shape), "dtype": str(a.dtype)} for k, a in arrays.items()},
+        "arrays": {k: _summary(a) for k, a in arrays.items()},
         "versions": versions(),
         "git": git_commit(),
         "run_time_s": None if run_time_s is None else round(float(run_time_s), 3),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     meta.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
-    return [png, npz, meta]
+    return [png, npz, meta, csv]
 
 
 def run_figure(

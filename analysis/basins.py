@@ -100,10 +100,11 @@ def plot(d: dict, p: dict):
     from matplotlib.patches import Patch
 
     cm = _common()
-    fig = cm.new_figure(figsize=(9.6, 4.4))
+    fig = cm.new_figure(figsize=(8.4, 5.6))
     axes = fig.subplots(1, 2)
-    light = ["#a6cee3", "#fdbf6f", "#b2df8a", "#fb9a99", "#cab2d6", "#ffff99"]
-    dark = ["#1f78b4", "#ff7f00", "#33a02c", "#e31a1c", "#6a3d9a", "#b15928"]
+    # Okabe-Ito colours (colour-blind safe), neighbours differing in lightness too; basins in tints of them
+    dark = [cm.OKABE_ITO[name] for name in ("sky_blue", "orange", "blue", "purple", "yellow", "green")]
+    light = [mcolors.to_hex(0.55 * np.array(mcolors.to_rgb(c)) + 0.45) for c in dark]
     markers = {
         0: dict(marker="o", mfc="k", mec="white", ms=8),
         1: dict(marker="X", mfc="white", mec="k", ms=9),
@@ -147,7 +148,7 @@ def plot(d: dict, p: dict):
             0.02,
             f"$W_{{rec}}$ = {W}\n$b$ = {b}",
             transform=ax.transAxes,
-            fontsize=8.5,
+            fontsize=9.5,
             va="bottom",
             bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="0.6", alpha=0.9),
         )
@@ -172,7 +173,7 @@ def plot(d: dict, p: dict):
     ]
     if any(np.any(d[f"{key}_labels"] == -1) for key in ("a", "b")):
         handles.insert(1, Patch(facecolor="white", edgecolor="0.5", label="no attractor reached\n(on a boundary)"))
-    fig.legend(handles=handles, loc="outside right center")
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9.5)
     fig.suptitle(
         r"Basins of attraction of two logistic units $x_t = W_{rec}\,\sigma(x_{t-1}) + b$"
         f"\n{p['n_grid']}$\\times${p['n_grid']} initial states, $T = {p['n_steps']}$ steps"

@@ -35,6 +35,7 @@ QUICK = {**PAPER, "n_b": 301, "n_fold_cluster": 10}
 FULL = PAPER  # house-style name for the full-size preset
 PRESETS = {"paper": PAPER, "quick": QUICK}
 STEM = "bifurcation"
+BISTABLE = "#f7e3b5"  # a tint of Okabe-Ito orange
 
 
 def _common():
@@ -109,8 +110,8 @@ def plot(d: dict, p: dict):
     cm = _common()
     fig = cm.new_figure(figsize=(8.6, 4.6))
     ax = fig.subplots()
-    stable = dict(color="#1b5e9e", lw=3.0, ls="-", solid_capstyle="round")
-    unstable = dict(color="#c0392b", lw=1.8, ls=(0, (5, 3)))
+    stable = dict(color=cm.OKABE_ITO["blue"], lw=3.0, ls="-", solid_capstyle="round")
+    unstable = dict(color=cm.OKABE_ITO["vermillion"], lw=1.8, ls=(0, (5, 3)))
     arrow = dict(arrowstyle="-|>", color="0.45", lw=1.1, ls=(0, (3, 2)), shrinkA=0, shrinkB=3, mutation_scale=11)
     fold = dict(marker="o", ms=9, color="k", mec="white", mew=1.0, ls="none", zorder=5)
     crossing = dict(marker="o", ms=11, mfc="white", mec="k", mew=1.6, ls="none", zorder=5)
@@ -139,7 +140,7 @@ def plot(d: dict, p: dict):
         fontsize=9.5,
         arrowprops=dict(arrowstyle="-", color="k", lw=0.8),
     )
-    ax.axvspan(b2, b1, color="#f3e5c8", zorder=0, lw=0)
+    ax.axvspan(b2, b1, color=BISTABLE, zorder=0, lw=0)
     ax.set_xlim(*p["b_range"])
     ax.set_ylim(*p["x_range"])
     ax.set_xlabel("bias $b$")
@@ -152,7 +153,7 @@ def plot(d: dict, p: dict):
         Line2D([], [], **fold, label="bifurcation (fold):\nan attractor appears\nor disappears"),
         Line2D([], [], **crossing, label="boundary crossing:\nsmall $\\Delta x_0$, large $\\Delta x_t$"),
         Line2D([], [], color="0.45", lw=1.1, ls=(0, (3, 2)), marker="o", ms=3.5, label="$x_0 \\to x_T$ (iterated)"),
-        Line2D([], [], color="#f3e5c8", lw=8, label="bistable range"),
+        Line2D([], [], color=BISTABLE, lw=8, label="bistable range"),
     ]
     fig.legend(handles=handles, loc="outside right center", labelspacing=0.9)
     fig.suptitle(

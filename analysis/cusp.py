@@ -89,11 +89,11 @@ def plot(d: dict, p: dict):
     w, b = d["w"], d["b"]
     dw, db = (w[1] - w[0]) / 2, (b[1] - b[0]) / 2
     extent = (w[0] - dw, w[-1] + dw, b[0] - db, b[-1] + db)
-    colours = ["white", "#c9dcef", "#f0b27a"]
+    colours = ["white", "#bfe1f6", "#f5d899"]  # tints of Okabe-Ito sky blue and orange
     fold = dict(color="k", lw=1.8, ls="-")
-    flip = dict(color="#1b5e9e", lw=1.5, ls="--")
-    cut = dict(color="#7d3c98", lw=2.6, ls="-", solid_capstyle="butt")
-    star = dict(marker="*", color="#c0392b", mec="k", mew=0.7, ms=15, ls="none", zorder=6)
+    flip = dict(color=cm.OKABE_ITO["blue"], lw=1.5, ls="--")
+    cut = dict(color=cm.OKABE_ITO["purple"], lw=2.6, ls="-", solid_capstyle="butt")
+    star = dict(marker="*", color=cm.OKABE_ITO["vermillion"], mec="k", mew=0.7, ms=15, ls="none", zorder=6)
     fig = cm.new_figure(figsize=(9.6, 4.6))
     axes = fig.subplots(1, 2)
     for ax, act, tag in zip(axes, p["activations"], "ab", strict=True):

@@ -228,6 +228,24 @@ def lengths_in(d: dict, t: float) -> bool:
     return d["test_lengths"].min() <= t <= d["test_lengths"].max()
 
 
+def verdict(d: dict) -> str:
+    """Whether the figure reproduces the paper's claim (< 1 % errors at every tested length, every seed), in words."""
+    rate = 100 * np.asarray(d["error_rate"], dtype=float)
+    lengths = np.asarray(d["test_lengths"])
+    failing = [
+        f"seed {int(seed)} from $T$ = {int(lengths[np.argmax(row > 1.0)]):,}"
+        for seed, row in zip(d["seeds"], rate, strict=True)
+        if (row > 1.0).any()
+    ]
+    if not failing:
+        return "Reproduces the paper: < 1 % errors at every tested length for every seed"
+    text = "Does NOT reproduce the paper (0 errors at every length to 5000):\n> 1 % errors " + ", ".join(failing)
+    above = rate > 75.0 + 3.0
+    if above.any():
+        text += f";\n{int(above.sum())} point(s) above chance (75 %): systematically wrong answers"
+    return text
+
+
 def plot(d: dict, p: dict):
     """Error rate (%) against test length (log x), one curve per seed, the training range shaded."""
     import matplotlib.ticker
@@ -236,10 +254,9 @@ def plot(d: dict, p: dict):
     fig = cm.new_figure(figsize=(7.6, 4.8))
     ax = fig.subplots()
     lo, hi = (int(n) for n in d["train_lengths"])
-    ax.axvspan(lo, hi, color="#2ca02c", alpha=0.15, lw=0, label=f"training lengths [{lo}, {hi}]")
+    ax.axvspan(lo, hi, color="0.88", lw=0, label=f"training lengths [{lo}, {hi}]")
     ax.axhline(75.0, color="0.5", lw=1.0, ls=":", label="chance (75 %)")
     ax.axhline(1.0, color="0.5", lw=1.0, ls="--", label="1 % (the paper's success)")
-    colours = ["#1f77b4", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
     for i, seed in enumerate(d["seeds"]):
         if not d["train_success"][i]:
             trained = f"no success in {p['max_updates']:,} updates"
@@ -247,8 +264,9 @@ def plot(d: dict, p: dict):
             trained = f"success after {int(d['updates_to_success'][i]):,} updates"
         else:
             trained = f"success at {int(d['updates_to_success'][i]):,}, trained to {p['max_updates']:,} updates"
-        ax.plot(d["test_lengths"], 100 * d["error_rate"][i], marker="o", ms=5.5, color=colours[i % len(colours)],
-                label=f"seed {int(seed)}: {trained}")  # fmt: skip
+        n = len(cm.COLOURS)
+        ax.plot(d["test_lengths"], 100 * d["error_rate"][i], marker=cm.MARKERS[i % n], ms=6.5, color=cm.COLOURS[i % n],
+                ls=cm.LINESTYLES[i % n], label=f"seed {int(seed)}: {trained}")  # fmt: skip
     ax.set_xscale("log")
     ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000) if lengths_in(d, t)]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
@@ -256,8 +274,18 @@ def plot(d: dict, p: dict):
     ax.set_xlabel("test sequence length $T$ (log scale)")
     ax.set_ylabel("misclassified test sequences (%)")
     top = np.nanmax(100 * d["error_rate"]) if np.isfinite(d["error_rate"]).any() else 1.0
-    ax.set_ylim(-0.02 * max(top, 80.0), 1.05 * max(top, 80.0))
+    ax.set_ylim(-0.02 * max(top, 80.0), 1.45 * max(top, 80.0))  # room for the verdict above the curves
+    ax.set_yticks(range(0, 101, 20))
     ax.grid(True, which="major", color="0.9", lw=0.8)
+    ax.text(
+        0.02,
+        0.97,
+        verdict(d),
+        transform=ax.transAxes,
+        va="top",
+        fontsize=10,
+        bbox={"facecolor": "white", "alpha": 0.92, "edgecolor": cm.OKABE_ITO["vermillion"], "pad": 4},
+    )
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small")
     n_short, n_long = int(d["n_test"][0]), int(d["n_test"][-1])
@@ -268,7 +296,8 @@ def plot(d: dict, p: dict):
         f"Temporal order, generalization to long sequences: {p['init'].replace('_', ' ')}, {p['method']}, "
         f"{p['n_units']} units\n{p['name']} preset: trained on random lengths in [{lo}, {hi}], "
         + (rf"$\leq$ {p['max_updates']:,} updates" if p["stop_on_success"] else f"{p['max_updates']:,} updates")
-        + rf", $\alpha$ = {float(p['alpha']):g}; {tests}",
+        + rf", $\alpha$ = {float(p['alpha']):g};"
+        + f"\n{tests}",
         fontsize=10.5,
     )
     return fig

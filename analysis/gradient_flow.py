@@ -12,9 +12,9 @@ not: saturation makes sigma' < gamma, so the condition is necessary, not suffici
 
 (c) The temporal contributions of eq. (4) to dE/dW_rec, summed by lag (``dynrnn.bptt``), for a
 temporal-order-like batch (one-hot inputs, softmax readout at the last step) of two standard-form tanh
-networks: a random one (entries N(0, 0.1^2), the paper's basic tanh init; spectral radius about 0.7) and a
-trained-looking one, whose W_rec is orthogonal (all singular values 1), the norm-preserving regime the Omega
-regularizer pushes towards (Sec. 3.3).
+networks: a random one (entries N(0, 0.1^2), the paper's basic tanh init; spectral radius about 0.7) and one
+whose W_rec is a random orthogonal matrix (all singular values 1; not trained), an example of the
+norm-preserving regime the Omega regularizer pushes towards (Sec. 3.3).
 
 Run alone (``python analysis/gradient_flow.py --preset quick``) or via ``dynrnn figures``.
 """
@@ -108,41 +108,51 @@ def compute(p: dict, backend: str = "cpu") -> dict:
 def plot(d: dict, p: dict):
     """(a) tanh and (b) logistic Jacobian-product norms by lag with the bound; (c) contribution norms by lag."""
     cm = _common()
-    fig = cm.new_figure(figsize=(13.0, 5.4))
-    axes = fig.subplots(1, 3)
-    colours = ["#1f77b4", "#2ca02c", "#d62728"]
+    oi = cm.OKABE_ITO
+    fig = cm.new_figure(figsize=(9.0, 8.4))
+    (ax_a, ax_b), (ax_c, ax_key) = fig.subplots(2, 2)
+    styles = [
+        {"color": oi["blue"], "marker": "o"},
+        {"color": oi["black"], "marker": "s"},
+        {"color": oi["orange"], "marker": "^"},
+    ]
     names = {"tanh": r"tanh, $\gamma = 1$", "logistic": r"logistic, $\gamma = 1/4$"}
-    for ax, act, letter in zip(axes[:2], ACTIVATIONS, "ab", strict=True):
-        for i, (gain, colour) in enumerate(zip(d["gains"], colours, strict=True)):
+    every = max(1, len(d["lag"]) // 10)
+    for ax, act, letter in zip((ax_a, ax_b), ACTIVATIONS, "ab", strict=True):
+        for i, (gain, style) in enumerate(zip(d["gains"], styles, strict=True)):
             label = rf"$\gamma\|W_{{rec}}\|_2 = {gain:g}$"
-            ax.plot(d["lag"], d[f"{act}_{i}_max_log10"], color=colour, lw=1.8, label=label + " (max over $t$)")
-            ax.plot(d["lag"], d[f"{act}_{i}_bound_log10"], color=colour, lw=1.1, ls="--", label="bound " + label)
+            ax.plot(d["lag"], d[f"{act}_{i}_max_log10"], lw=1.8, ms=6, markevery=every, **style,
+                    label=label + ": largest norm over $t$")  # fmt: skip
+            ax.plot(d["lag"], d[f"{act}_{i}_bound_log10"], color=style["color"], lw=1.2, ls="--",
+                    label=label + ": bound $(\\gamma\\|W_{rec}\\|_2)^{lag}$")  # fmt: skip
         ax.set_xlabel(r"lag $t - k$")
         ax.set_ylabel(r"$\log_{10} \max_t \|\partial x_t / \partial x_{t-\mathrm{lag}}\|_2$")
         ax.set_title(f"({letter}) {names[act]}")
         ax.set_xlim(0, d["lag"][-1])
         ax.set_ylim(-12, 8)
         ax.axhline(0.0, color="0.6", lw=0.8)
-    handles, labels = axes[0].get_legend_handles_labels()
+    handles, labels = ax_a.get_legend_handles_labels()
 
-    ax = axes[2]
-    for name, colour, text in (
-        ("random", "#9467bd", "random, $N(0, 0.1^2)$ entries"),
-        ("orthogonal", "#ff7f0e", "trained-looking, orthogonal"),
+    for name, style, text in (
+        ("random", {"color": oi["blue"], "ls": "-"}, "random, $N(0, 0.1^2)$ entries"),
+        ("orthogonal", {"color": oi["vermillion"], "ls": "--"}, "random orthogonal (norm-preserving)"),
     ):
         radius = float(d[f"{name}_spectral_radius"])
         norm = float(d[f"{name}_spectral_norm"])
-        ax.plot(d["contrib_lag"], d[f"{name}_contrib_log10"], color=colour, lw=1.6,
-                label=rf"{text}:" "\n" rf"$\rho = {radius:.2f}$, $\|W_{{rec}}\|_2 = {norm:.2f}$")  # fmt: skip
-    ax.set_xlabel(r"lag $T - k$")
-    ax.set_ylabel(r"$\log_{10} \|$ contribution to $\partial E / \partial W_{rec}\|_F$")
-    ax.set_title("(c) temporal contributions of eq. (4), tanh")
-    ax.set_xlim(0, d["contrib_lag"][-1])
-    ax.legend(loc="lower left", fontsize="small")
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize="small")
+        ax_c.plot(d["contrib_lag"], d[f"{name}_contrib_log10"], lw=1.8, **style,
+                  label=rf"{text}:" "\n" rf"$\rho = {radius:.2f}$, $\|W_{{rec}}\|_2 = {norm:.2f}$")  # fmt: skip
+    ax_c.set_xlabel(r"lag $T - k$")
+    ax_c.set_ylabel("$\\log_{10} \\|$contribution to\n$\\partial E / \\partial W_{rec}\\|_F$")
+    ax_c.set_title("(c) temporal contributions of eq. (4), tanh")
+    ax_c.set_xlim(0, d["contrib_lag"][-1])
+    ax_c.legend(loc="lower left", fontsize=9.5)
+    ax_key.set_axis_off()
+    ax_key.legend(handles, labels, loc="center", fontsize=9.5, title="(a), (b)", title_fontsize=10)
     fig.suptitle(
-        rf"Vanishing and exploding gradients: $\|\partial x_t/\partial x_k\|_2 \leq (\gamma\|W_{{rec}}\|_2)^{{t-k}}$"
-        rf" (eq. 7); n = {p['n_units']}, paper form, T = {p['n_steps']}; (c) batch {p['batch']}, "
+        r"Vanishing and exploding gradients: "
+        rf"$\|\partial x_t/\partial x_k\|_2 \leq (\gamma\|W_{{rec}}\|_2)^{{t-k}}$ (eq. 7)"
+        "\n"
+        rf"n = {p['n_units']}, paper form, T = {p['n_steps']}; (c) batch {p['batch']}, "
         rf"T = {p['contrib_steps']}, softmax at the last step"
     )
     return fig

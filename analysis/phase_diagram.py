@@ -157,7 +157,7 @@ def plot(d: dict, p: dict):
     regions = np.zeros(d["bistable"].shape, dtype=np.int8)
     regions[d["period2"]] = 1
     regions[d["bistable"]] = 2
-    colours = ["white", "0.85", "#d95f02"]
+    colours = ["white", "0.85", cm.OKABE_ITO["orange"]]
     ax_b.imshow(
         regions,
         origin="lower",

@@ -111,7 +111,7 @@ def plot(d: dict, p: dict):
     ax_a.set_ylim(t_edges[0], t_edges[-1])
     ticks = [-1.0, -1e-4, -delta, 0.0, delta, 1e-4, 1.0]
     ax_a.set_xticks(ticks, ["$-1$", "$-10^{-4}$", r"$-\delta$", "0", r"$\delta$", "$10^{-4}$", "$1$"])
-    ax_a.axvline(-delta, color="cyan", lw=1.0, ls="--")
+    ax_a.axvline(-delta, color=cm.OKABE_ITO["sky_blue"], lw=1.2, ls="--")
     fig.colorbar(
         mesh, ax=ax_a, label=rf"$\log_{{10}} \Delta x_t$ (0 drawn as {np.log10(floor):.0f})", pad=0.02, fraction=0.06
     )
@@ -119,9 +119,9 @@ def plot(d: dict, p: dict):
     ax_a.set_ylabel("time step $t$")
     ax_a.set_title(r"(a) $\Delta x_t = |x_t(x_0 + \delta) - x_t(x_0)|$")
 
-    colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
-    for off_c, dist, colour in zip(d["curves_offset"], d["curves_distance"], colours, strict=True):
-        ax_b.semilogy(d["t"], np.maximum(dist, floor), color=colour, lw=1.6, label=_offset_label(off_c / delta))
+    for j, (off_c, dist) in enumerate(zip(d["curves_offset"], d["curves_distance"], strict=True)):
+        ax_b.semilogy(d["t"], np.maximum(dist, floor), color=cm.COLOURS[j], ls=cm.LINESTYLES[j], lw=1.7,
+                      label=_offset_label(off_c / delta))  # fmt: skip
     ax_b.semilogy(
         d["t"],
         d["linear_growth"],

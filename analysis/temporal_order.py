@@ -70,10 +70,11 @@ STORE_NAME = "temporal_order.sqlite"
 TRAIN_SETTINGS = ("n_units", "batch_size", "lr", "threshold", "max_updates", "eval_every", "n_check", "n_eval",
                   "success_error")  # fmt: skip
 INIT_TITLES = {"sigmoid": "sigmoid", "basic_tanh": "basic tanh", "smart_tanh": "smart tanh"}
+# Okabe-Ito blue, orange and reddish purple (colour-blind safe);
 METHOD_STYLE = {  # open large circle, medium square, small filled triangle: coinciding curves stay visible
-    "MSGD": {"color": "#1f77b4", "marker": "o", "ms": 10, "mfc": "none", "mew": 1.6, "ls": "-"},
-    "MSGD-C": {"color": "#ff7f0e", "marker": "s", "ms": 6.5, "mfc": "none", "mew": 1.6, "ls": "--"},
-    "MSGD-CR": {"color": "#2ca02c", "marker": "^", "ms": 5.5, "ls": ":"},
+    "MSGD": {"color": "#0072B2", "marker": "o", "ms": 10, "mfc": "none", "mew": 1.6, "ls": "-"},
+    "MSGD-C": {"color": "#E69F00", "marker": "s", "ms": 6.5, "mfc": "none", "mew": 1.6, "ls": "--"},
+    "MSGD-CR": {"color": "#CC79A7", "marker": "^", "ms": 5.5, "ls": ":"},
 }
 
 

@@ -245,13 +245,18 @@ def test_error_surface_figure_quick(tmp_path):
     checkout = Path(__file__).resolve().parents[1]
     args = ["figures", "error_surface", "--preset", "quick", "--root", str(checkout), "--out", str(tmp_path)]
     assert main(args) == 0
-    for ext in ("png", "npz", "json"):
+    for ext in ("png", "npz", "json", "csv"):
         assert (tmp_path / f"error_surface.{ext}").is_file()
     with np.load(tmp_path / "error_surface.npz") as d:
-        assert all(np.isfinite(d[k]).all() for k in d.files)
-        # plain runs leave the window [3, 8] x [-5, 0] (thrown off the wall); clipped runs stay and end low
+        # census_throw_* is NaN for the census runs never thrown
+        assert all(np.isfinite(d[k]).all() for k in d.files if not k.startswith("census_throw"))
+        # plain runs are thrown on the wall (w >= 4.5, |g| >= 1e2) far off; clipped runs stay and end low
+        assert (d["throw_k"] >= 0).all() and (d["throw_w"] >= 4.5).all() and (d["throw_grad_norm"] >= 100).all()
         assert (d["plain_b"].max(axis=1) > 1.0).all()
-        assert (d["clip_b"].max(axis=1) < 0.0).all() and (d["clip_E"][:, -1] < 0.01).all()
+        assert (d["clip_b"].max(axis=1) < -2.0).all() and (d["clip_E"][:, -1] < 0.01).all()
+        # the clipped runs make the same updates as the plain ones up to the throw
+        for i, k in enumerate(d["throw_k"]):
+            np.testing.assert_array_equal(d["clip_w"][i, : k + 1], d["plain_w"][i, : k + 1])
         # the exact wall peaks lie on the wall line b = 0.5 - sigma(0.5) w for w >= 5
         on_line = d["wall_w"] >= 5.0
         assert_allclose(d["wall_b"][on_line], 0.5 - 0.6224593312018546 * d["wall_w"][on_line], atol=1e-4)

@@ -131,7 +131,8 @@ def test_temporal_order_compute_plot_save_and_resume(temporal_order, tmp_path):
     with cm.style():
         fig = temporal_order.plot(d, p)
         paths = cm.save_figure(fig, "temporal_order", tmp_path / "fig", d, p, preset="test")
-    assert [path.suffix for path in paths] == [".png", ".npz", ".json"] and all(path.is_file() for path in paths)
+    assert [path.suffix for path in paths] == [".png", ".npz", ".json", ".csv"]
+    assert all(path.is_file() for path in paths)
     with np.load(paths[1]) as saved:
         assert set(saved.files) == set(d)
         np.testing.assert_array_equal(saved["success_rate"], d["success_rate"])
