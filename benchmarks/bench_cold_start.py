@@ -16,7 +16,8 @@ Each cell is the median of ``--runs`` processes; every cold run gets its own
 empty folder.  Folders are throwaway (a temporary directory, deleted at the
 end).  The processes import a snapshot of ``dynrnn/`` copied there at the
 start: the cache is keyed on every source file, so an edit to the working
-tree during the run would otherwise turn a warm run into a cold one.
+tree during the run would otherwise turn a warm run into a cold one
+(``--rev REV`` takes the package from a git revision instead of the tree).
 Target: the warm first call <= 2 s for each function.  ``--write``
 appends the report and the run's provenance to ``benchmarks/RESULTS.md``.
 
@@ -113,10 +114,22 @@ def run_child(name, cache_dir, package_root):
     raise RuntimeError(f"{name}: child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
-def measure(names, modes, runs, root, log=print):
+def snapshot(dest, rev=None):
+    """Copy ``dynrnn/`` of the working tree (or of git revision ``rev``) into ``dest``."""
+    dest.mkdir(parents=True)
+    if rev is None:
+        shutil.copytree(HERE.parent / "dynrnn", dest / "dynrnn", ignore=shutil.ignore_patterns("__pycache__"))
+        return
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", "--format=tar", rev, "dynrnn"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+
+
+def measure(names, modes, runs, root, rev=None, log=print):
     """{name: {mode: [first-call seconds, ...], "import": [...]}}."""
     package_root = Path(root) / "snapshot"
-    shutil.copytree(HERE.parent / "dynrnn", package_root / "dynrnn", ignore=shutil.ignore_patterns("__pycache__"))
+    snapshot(package_root, rev)
     out = {}
     for name in names:
         res = {mode: [] for mode in modes}
@@ -219,6 +232,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=None, help="processes per cell (default 3; 1 with --quick)")
     parser.add_argument("--only", default=None, help="comma-separated functions (default: all)")
     parser.add_argument("--modes", default=None, help="comma-separated of off,cold,warm (default: all three)")
+    parser.add_argument("--rev", default=None, help="measure dynrnn/ of this git revision (default: the working tree)")
     parser.add_argument("--write", action="store_true", help="append the report to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(QUICK if args.quick else CASES)
@@ -229,8 +243,12 @@ def main(argv=None):
         parser.error(f"unknown function or mode: {', '.join(unknown)}")
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="dynrnn-cold-start-") as root:
-        results = measure(names, modes, runs, root)
+        results = measure(names, modes, runs, root, rev=args.rev)
     text = report(results, modes, runs)
+    if args.rev:
+        rev = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", args.rev], capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+        text = f"source: dynrnn/ of git revision {args.rev} ({rev})\n" + text
     print()
     print(text)
     print(f"\n({time.perf_counter() - t0:.0f} s in all)")

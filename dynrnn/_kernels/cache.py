@@ -25,7 +25,13 @@ Both are installed into Numba by `configure`, which the kernel modules call
 before they create their first dispatcher (importing ``dynrnn`` alone never
 imports Numba).  A custom cache locator sends only this package's functions
 to the folder; other Numba code in the process keeps Numba's own locations,
-``NUMBA_CACHE_DIR`` included.
+``NUMBA_CACHE_DIR`` included.  (Setting ``numba.config.CACHE_DIR`` would also
+work at run time -- Numba reads it whenever a cached dispatcher is created --
+but it would move every other cached function of the process too.)  Numba
+consults the locators each time a dispatcher is created, so this works also
+when the user imported Numba before dynrnn.  If the user names their own
+locators (``NUMBA_CACHE_LOCATOR_CLASSES``), Numba's locations are used, with
+the keys above.
 
 Settings (read when the first kernel module is imported):
 
@@ -185,19 +191,23 @@ def fingerprint(obj, _active=frozenset()):
 
 
 def _index_key(self, sig, codegen):
-    """`numba.core.caching.Cache._index_key`, with deterministic closure fingerprints for dynrnn."""
+    """`numba.core.caching.Cache._index_key`, with deterministic closure fingerprints for dynrnn.
+
+    Numba's key is (signature, target machine, hash of the bytecode, hash of
+    a pickle of the closure cells); for a function of this package the last
+    is the hash of `fingerprint` instead.  Other functions keep Numba's key.
+    """
+    from numba.core.caching import Cache
+
     py_func = self._py_func
     if not _in_package(py_func.__code__.co_filename):
-        from numba.core.caching import Cache
-
         return Cache._index_key(self, sig, codegen)
-    cells = () if py_func.__closure__ is None else tuple(c.cell_contents for c in py_func.__closure__)
     return (
         sig,
         codegen.magic_tuple(),
         (
             hashlib.sha256(py_func.__code__.co_code).hexdigest(),
-            hashlib.sha256(repr(fingerprint(cells)).encode()).hexdigest(),
+            hashlib.sha256(repr(fingerprint(py_func)).encode()).hexdigest(),
         ),
     )
 
