@@ -24,7 +24,16 @@ RESULTS = HERE / "RESULTS.md"
 #: Distributions whose versions every report records, in this order.
 VERSIONED = ("dynrnn", "torch", "jaxlib", "jax")
 
-__all__ = ["RESULTS", "cuda_usable", "error_text", "installed", "current_torch_threads", "provenance", "write_results"]
+__all__ = [
+    "RESULTS",
+    "cuda_usable",
+    "cpu_vector_flags",
+    "error_text",
+    "installed",
+    "current_torch_threads",
+    "provenance",
+    "write_results",
+]
 
 
 def error_text(exc, limit=60):
@@ -122,6 +131,18 @@ def _proc_field(path, key):
     return "unknown"
 
 
+def cpu_vector_flags():
+    """The AVX and FMA flags of ``/proc/cpuinfo``, space separated, or 'unknown'.
+
+    Returns
+    -------
+    str
+    """
+    flags = _proc_field("/proc/cpuinfo", "flags").split()
+    vector = [f for f in flags if f.startswith("avx") or f.startswith("fma") or f == "f16c"]
+    return " ".join(vector) if vector else ("none" if flags and flags != ["unknown"] else "unknown")
+
+
 def _version(dist):
     """Installed version of distribution ``dist``, or 'not installed'."""
     try:
@@ -167,6 +188,7 @@ def provenance(argv, torch_threads="n/a"):
         ("git commit", _git_commit()),
         ("command", " ".join([Path(sys.executable).name, *argv])),
         ("CPU", _proc_field("/proc/cpuinfo", "model name")),
+        ("CPU vector flags", cpu_vector_flags()),
         ("cores", f"{n_cores()} usable (os.cpu_count() = {os.cpu_count()})"),
         ("RAM", mem),
         ("GPU", _gpu_text()),

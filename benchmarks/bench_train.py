@@ -11,7 +11,8 @@ the same initial parameters; the rate is updates per second.
 Implementations compared in one run:
 
 * NumPy: the same MSGD-CR update written out with batched matrix products
-  (the reference, defined in this file);
+  (the reference, defined in ``_train_models.py`` with the other rows'
+  model code);
 * dynrnn ``train``: ``dynrnn.train("temporal_order", method="MSGD-CR", ...,
   max_updates=K, eval_every=K, n_check=1, n_eval=1)`` end to end, what a
   user runs: it draws its own batches (the same ones the other rows get, see
@@ -79,42 +80,26 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from _harness import Benchmark, Ceiling, Impl, Setting, Target, main  # noqa: E402
+from _train_models import (  # noqa: E402
+    AGREEMENT,
+    ALPHA,
+    INIT,
+    LR,
+    N_CLASSES,
+    N_INPUTS,
+    N_UNITS,
+    OMEGA_BOUND,
+    PARAMS,
+    SEED,
+    THRESHOLD,
+    jax_updates,
+    make_problem,
+    numpy_step,
+    torch_omega_step,
+    torch_parts,
+)
+from _train_models import flops_per_update as _flops  # noqa: E402
 from roofline import dgemm_roofline  # noqa: E402
-
-N_UNITS, N_INPUTS, N_CLASSES = 50, 6, 4
-LR, THRESHOLD, ALPHA = 0.01, 1.0, 4.0  # the paper's Figure 7 settings (alpha: the paper's 4, the code's is 2)
-# The agreement updates: (method, alpha, threshold).  The MSGD-C one clips at 0.1 so that the clip acts: the
-# gradient norms of the first batch are about 0.84 with Omega and 0.17 without, both below THRESHOLD.
-AGREEMENT = (("MSGD-CR", ALPHA, THRESHOLD), ("MSGD-C", 0.0, 0.1))
-OMEGA_BOUND = 1e-20  # Omega skips the terms with ||dE/dx_{k+1}||^2 below this (the authors' code)
-INIT = "smart_tanh"
-SEED = 2013
-PARAMS = ("W_rec", "W_in", "b", "W_out", "b_out")
-
-
-def make_problem(n_updates, n_steps, batch):
-    """The network and the batches that ``dynrnn.train(..., seed=SEED)`` starts from and draws.
-
-    Returns
-    -------
-    tuple
-        ``(W_rec, W_in, b, W_out, b_out, inputs, labels, targets)``:
-        the initial parameters, inputs of shape (K, T, B, 6), integer
-        labels (K, B) and the same labels one-hot, (K, 1, B, 4).
-    """
-    import dynrnn
-
-    rng_init, rng_train, _ = (np.random.default_rng(s) for s in np.random.SeedSequence(SEED).spawn(3))
-    net = dynrnn.init_network(INIT, N_UNITS, N_INPUTS, N_CLASSES, rng_init)
-    params = tuple(np.array(getattr(net, k)) for k in PARAMS)
-    inputs = np.empty((n_updates, n_steps, batch, N_INPUTS))
-    labels = np.empty((n_updates, batch), dtype=np.int64)
-    for k in range(n_updates):
-        drawn = dynrnn.tasks.temporal_order(batch, n_steps, rng_train)
-        inputs[k], labels[k] = drawn.inputs, drawn.targets
-    targets = np.zeros((n_updates, 1, batch, N_CLASSES))
-    np.put_along_axis(targets[:, 0], labels[..., None], 1.0, axis=-1)
-    return (*params, inputs, labels, targets)
 
 
 def _block_runner(start, step, read, alpha):
@@ -145,54 +130,6 @@ def _block_runner(start, step, read, alpha):
 
 
 # ------------------------------------------------------- implementations
-
-
-def numpy_step(params, inputs, labels, targets, alpha, threshold):
-    """Reference: one MSGD-CR update (MSGD-C for ``alpha = 0``) in place, batched NumPy matrix products.
-
-    Forward ``h_t = tanh(W_rec h_{t-1} + W_in u_t + b)``, softmax
-    cross-entropy at the last step (batch mean), BPTT, Omega of eq. (10)
-    (squared-norm ratio, mean over the terms kept) with its gradient
-    ``dOmega/dW_rec`` holding ``x_k`` and ``dE/dx_{k+1}`` constant, then
-    Algorithm 1 on the whole gradient and ``theta -= lr g``.
-    """
-    W_rec, W_in, b, W_out, b_out = params
-    T, B, m = inputs.shape
-    n = W_rec.shape[0]
-    h = np.zeros((T + 1, B, n))
-    for t in range(1, T + 1):
-        h[t] = np.tanh(h[t - 1] @ W_rec.T + inputs[t - 1] @ W_in.T + b)
-    y = h[T] @ W_out.T + b_out
-    y -= y.max(axis=1, keepdims=True)
-    dy = np.exp(y)
-    dy /= dy.sum(axis=1, keepdims=True)
-    dy[np.arange(B), labels] -= 1.0
-    dy /= B
-    dW_out = dy.T @ h[T]
-    db_out = dy.sum(axis=0)
-    G = np.empty((T + 1, B, n))  # G[t] = dE/dh_t
-    delta = np.empty((T, B, n))  # delta[k] = tanh'(a_{k+1}) G[k+1] = q_k of Omega
-    back = np.empty((T, B, n))  # back[k] = W_rec^T delta[k] = dE/dh_{k+1} dh_{k+1}/dh_k
-    G[T] = dy @ W_out
-    for t in range(T, 0, -1):
-        delta[t - 1] = G[t] * (1.0 - h[t] ** 2)
-        back[t - 1] = G[t - 1] = delta[t - 1] @ W_rec
-    d = delta.reshape(T * B, n)
-    dW_rec = d.T @ h[:T].reshape(T * B, n)
-    dW_in = d.T @ inputs.reshape(T * B, m)
-    db = d.sum(axis=0)
-    if alpha > 0.0:
-        g2 = (G[1:] ** 2).sum(axis=2)
-        keep = ~(g2 < OMEGA_BOUND)
-        g2 = np.where(keep, g2, 1.0)
-        dev = (back**2).sum(axis=2) / g2 - 1.0  # Omega = mean over kept terms of dev^2
-        coef = np.where(keep, 4.0 * dev / g2, 0.0) / max(int(keep.sum()), 1)
-        dW_rec += alpha * ((coef[:, :, None] * delta).reshape(T * B, n).T @ back.reshape(T * B, n))
-    grads = (dW_rec, dW_in, db, dW_out, db_out)
-    norm = np.sqrt(sum(float(np.sum(g * g)) for g in grads))
-    factor = threshold / norm if norm >= threshold else 1.0
-    for p, g in zip(params, grads, strict=True):
-        p -= (LR * factor) * g
 
 
 def numpy_runner():
@@ -244,73 +181,14 @@ def fused_runner():
     return _block_runner(start, step, lambda state: state[0], ALPHA)
 
 
-def _torch_omega_step(torch, params, inputs, labels, alpha):
-    """PyTorch MSGD-CR gradients: a step loop (dE/dh_t kept by ``retain_grad``) and Omega's gradient by autograd.
-
-    Leaves the total gradient in ``p.grad`` for ``params = (W_rec, W_in, b,
-    W_out, b_out)``; Omega of eq. (10) with ``q_k = tanh'(a_{k+1})
-    dE/dh_{k+1}`` and ``dE/dh_{k+1}`` detached (held constant).
-    """
-    W_rec, W_in, b, W_out, b_out = params
-    h = inputs.new_zeros(inputs.shape[1], W_rec.shape[0])
-    states = []
-    for u in inputs:
-        h = torch.tanh(h @ W_rec.T + u @ W_in.T + b)
-        h.retain_grad()
-        states.append(h)
-    loss = torch.nn.functional.cross_entropy(h @ W_out.T + b_out, labels)
-    loss.backward()
-    if alpha > 0.0:
-        G = torch.stack([s.grad for s in states])
-        H = torch.stack(states).detach()
-        q = (1.0 - H * H) * G
-        g2 = (G * G).sum(dim=2)
-        keep = ~(g2 < OMEGA_BOUND)
-        g2 = torch.where(keep, g2, 1.0)
-        W = W_rec.detach().requires_grad_()
-        v = q @ W
-        dev = (v * v).sum(dim=2) / g2 - 1.0
-        omega = torch.where(keep, dev * dev, 0.0).sum() / max(int(keep.sum()), 1)
-        (grad_omega,) = torch.autograd.grad(omega, W)
-        W_rec.grad += alpha * grad_omega
-
-
-def _torch_parts(threads):
-    """The PyTorch model, its five trained parameters, the optimizer and the clip (Algorithm 1)."""
-    import torch
-
-    torch.set_num_threads(threads)
-    rnn = torch.nn.RNN(N_INPUTS, N_UNITS, nonlinearity="tanh", dtype=torch.float64)
-    readout = torch.nn.Linear(N_UNITS, N_CLASSES, dtype=torch.float64)
-    rnn.bias_hh_l0.requires_grad_(False)
-    params = (rnn.weight_hh_l0, rnn.weight_ih_l0, rnn.bias_ih_l0, readout.weight, readout.bias)
-    opt = torch.optim.SGD(params, lr=LR)
-
-    def clip(threshold):
-        # = clip_grad_norm_(params, threshold), which divides by norm + 1e-6; given norm - 1e-6 it divides by norm
-        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-        torch.nn.utils.clip_grads_with_norm_(params, threshold, norm - 1e-6)
-
-    def start(params0):
-        with torch.no_grad():
-            for p, p0 in zip(params, params0, strict=True):
-                p.copy_(torch.from_numpy(p0))
-            rnn.bias_hh_l0.zero_()
-
-    def read(state):
-        return tuple(p.detach().numpy().copy() for p in params)
-
-    return torch, rnn, readout, params, opt, clip, start, read
-
-
 def torch_runner():
     """Return the PyTorch MSGD-C runner: ``nn.RNN`` + ``nn.Linear`` + cross-entropy + clip + SGD (float64)."""
-    torch, rnn, readout, params, opt, clip, start, read = _torch_parts(THREADS)
+    torch, rnn, readout, params, opt, clip, start, read = torch_parts(THREADS)
 
     def step(state, inputs, labels, targets, alpha, threshold):
         opt.zero_grad()
         if alpha > 0.0:  # the agreement's MSGD-CR step: nn.RNN does not expose dE/dh_t
-            _torch_omega_step(torch, params, torch.from_numpy(inputs), torch.from_numpy(labels), alpha)
+            torch_omega_step(torch, params, torch.from_numpy(inputs), torch.from_numpy(labels), alpha)
         else:
             out, _ = rnn(torch.from_numpy(inputs))
             torch.nn.functional.cross_entropy(readout(out[-1]), torch.from_numpy(labels)).backward()
@@ -322,11 +200,11 @@ def torch_runner():
 
 def torch_cr_runner():
     """Return the PyTorch MSGD-CR runner: a step loop, Omega's gradient by autograd, clip + SGD (float64)."""
-    torch, _, _, params, opt, clip, start, read = _torch_parts(THREADS)
+    torch, _, _, params, opt, clip, start, read = torch_parts(THREADS)
 
     def step(state, inputs, labels, targets, alpha, threshold):
         opt.zero_grad()
-        _torch_omega_step(torch, params, torch.from_numpy(inputs), torch.from_numpy(labels), alpha)
+        torch_omega_step(torch, params, torch.from_numpy(inputs), torch.from_numpy(labels), alpha)
         clip(threshold)
         opt.step()
 
@@ -335,50 +213,8 @@ def torch_cr_runner():
 
 def jax_runner():
     """Return the JAX MSGD-C runner: ``jit`` of the whole update (``lax.scan``, ``grad``, clip, SGD), float64."""
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-
-    def loss_fn(params, inputs, labels, E):
-        W_rec, W_in, b, W_out, b_out = params
-
-        def cell(h, ue):
-            u, e = ue
-            h = jnp.tanh(h @ W_rec.T + u @ W_in.T + b) + e  # e = 0: dLoss/de_t = dE/dh_t
-            return h, h
-
-        h, H = jax.lax.scan(cell, jnp.zeros((inputs.shape[1], W_rec.shape[0])), (inputs, E))
-        logp = jax.nn.log_softmax(h @ W_out.T + b_out)
-        return -jnp.mean(logp[jnp.arange(labels.shape[0]), labels]), H
-
-    def update(params, grads, threshold):
-        norm = jnp.sqrt(sum(jnp.sum(g * g) for g in grads))
-        factor = jnp.where(norm >= threshold, threshold / norm, 1.0)
-        return tuple(p - (LR * factor) * g for p, g in zip(params, grads, strict=True))
-
-    @jax.jit
-    def msgd_c(params, inputs, labels, threshold):
-        E = jnp.zeros((*inputs.shape[:2], params[0].shape[0]))
-        grads, _ = jax.grad(loss_fn, has_aux=True)(params, inputs, labels, E)
-        return update(params, grads, threshold)
-
-    @jax.jit
-    def msgd_cr(params, inputs, labels, alpha, threshold):
-        E = jnp.zeros((*inputs.shape[:2], params[0].shape[0]))
-        (grads, G), H = jax.grad(loss_fn, argnums=(0, 3), has_aux=True)(params, inputs, labels, E)
-        q = (1.0 - H * H) * G
-        g2 = jnp.sum(G * G, axis=2)
-        keep = ~(g2 < OMEGA_BOUND)
-        g2 = jnp.where(keep, g2, 1.0)
-
-        def omega(W):
-            v = q @ W
-            dev = jnp.sum(v * v, axis=2) / g2 - 1.0
-            return jnp.sum(jnp.where(keep, dev * dev, 0.0)) / jnp.maximum(jnp.sum(keep), 1)
-
-        grads = (grads[0] + alpha * jax.grad(omega)(params[0]), *grads[1:])
-        return update(params, grads, threshold)
+    jax, jnp, msgd_c, msgd_cr = jax_updates()
+    msgd_c, msgd_cr = jax.jit(msgd_c), jax.jit(msgd_cr)
 
     def step(state, inputs, labels, targets, alpha, threshold):
         if alpha > 0.0:
@@ -402,8 +238,7 @@ def inputs(args):
 
 def flops_per_update(args, omega=True):
     """Matrix-product flops of one update: forward, backward, weight gradients (and Omega's gradient)."""
-    n, m = N_UNITS, N_INPUTS
-    return args.steps * args.batch * ((8 if omega else 6) * n * n + 4 * n * m)
+    return _flops(args.steps, args.batch, omega)
 
 
 def work(args):

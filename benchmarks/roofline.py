@@ -170,8 +170,8 @@ def triad_bandwidth(n=20_000_000, repeats=10):
     }
 
 
-def dgemm_roofline(n=1000, repeats=10):
-    """Sustained float64 flop rate of an ``n x n`` matrix product (``np.dot``).
+def dgemm_roofline(n=1000, repeats=10, dtype=np.float64):
+    """Sustained float64 (or float32) flop rate of an ``n x n`` matrix product (``np.dot``).
 
     Runs with whatever BLAS threads the process has (benchmarks set
     ``OPENBLAS_NUM_THREADS`` and friends before importing NumPy).
@@ -182,6 +182,8 @@ def dgemm_roofline(n=1000, repeats=10):
         Matrix size.
     repeats : int, optional
         Number of timed products.
+    dtype : numpy dtype, optional
+        float64 (``dgemm``, the default) or float32 (``sgemm``).
 
     Returns
     -------
@@ -190,9 +192,9 @@ def dgemm_roofline(n=1000, repeats=10):
         ``repeats``.
     """
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n))
-    b = rng.standard_normal((n, n))
-    out = np.empty((n, n))
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    out = np.empty((n, n), dtype=dtype)
     np.dot(a, b, out=out)  # warm-up: threads, caches
     times = _time_calls(lambda: np.dot(a, b, out=out), repeats)
     return {"flops_per_s": 2.0 * n**3 / statistics.median(times), "n": n, "repeats": repeats}
