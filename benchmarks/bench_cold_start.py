@@ -219,9 +219,9 @@ def write(text, argv):
 
 def _llvm_cpu():
     try:
-        from numba.core.codegen import _get_host_cpu_name
+        import llvmlite.binding as ll
 
-        return _get_host_cpu_name()
+        return ll.get_host_cpu_name()
     except Exception:
         return "unknown"
 
