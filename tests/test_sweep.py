@@ -607,7 +607,16 @@ def test_sigint_mid_sweep_stops_workers_and_keeps_the_store(tmp_path, executor):
 @pytest.fixture
 def fake_train(monkeypatch):
     """Make the default run function a fake, so that the CLI (serial) never trains."""
-    monkeypatch.setattr(sweep_module, "run_config", fast_run)
+    _fake_populations(monkeypatch, fast_run)
+
+
+def _fake_populations(monkeypatch, run):
+    """The default (population) run function of sweep, with ``run`` standing in for each member's training."""
+
+    def run_population(configs, n_threads=None):
+        return [sweep_module._call(run, config) for config in configs]
+
+    monkeypatch.setattr(sweep_module, "run_population", run_population)
 
 
 def test_cli_sweep_and_csv(tmp_path, markers, fake_train, capsys):
@@ -656,10 +665,34 @@ def test_cli_failures_and_usage_errors(tmp_path, fake_train, monkeypatch, capsys
     garbage.write_bytes(b"not a database" * 10)
     assert main(["sweep", "--db", str(garbage), "--scheduler", "serial"]) == 2
     assert "NOT modified" in capsys.readouterr().err
-    monkeypatch.setattr(sweep_module, "run_config", sweep_fakes.failing_run)
+    _fake_populations(monkeypatch, sweep_fakes.failing_run)
     assert main([*base, "--seed", "0", "1"]) == 1
     out = capsys.readouterr().out
     assert "1 failed" in out and "FAILED temporal_order sigmoid MSGD length 50 seed 1: RuntimeError" in out
-    monkeypatch.setattr(sweep_module, "run_config", sweep_fakes.interrupting_run)
+    _fake_populations(monkeypatch, sweep_fakes.interrupting_run)
     assert main([*base, "--seed", "2"]) == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_default_run_groups_compatible_runs_into_populations():
+    """Issue 10: the default run trains each (task, length) group as populations, spread over the workers."""
+    configs = sweep_module.grid_configs(inits=("basic_tanh", "smart_tanh"), lengths=(10, 20), seeds=(0, 1, 2))
+    jobs = sweep_module._jobs(None, configs, 2, None)
+    assert sorted(len(j) for j in jobs) == [18, 18]  # 36 runs spread over 2 workers, one length each
+    for job in jobs:
+        assert len({(c["task"], c["length"]) for c in job}) == 1
+    assert sorted(map(run_key, (c for j in jobs for c in j))) == sorted(map(run_key, configs))
+    assert [len(j) for j in sweep_module._jobs(None, configs, 2, 4)] == [4, 4, 4, 4, 2] * 2
+    assert [len(j) for j in sweep_module._jobs(fast_run, configs, 2, None)] == [1] * len(configs)
+    with pytest.raises(ValueError, match="population_size"):
+        dynrnn.sweep("unused.db", population_size=0, scheduler="serial")
+
+
+def test_run_population_falls_back_to_single_runs_for_invalid_members():
+    """A member the population refuses fails alone; its valid neighbours still train (as dynrnn.train would)."""
+    good = {"task": "temporal_order", "init": "basic_tanh", "method": "MSGD-CR", "length": 10, "seed": 0,
+            "n_units": 4, "batch_size": 3, "max_updates": 3, "eval_every": 3, "n_check": 10, "n_eval": 10}  # fmt: skip
+    bad = {**good, "seed": 1, "lr": -1.0}
+    outcomes = sweep_module.run_population([good, bad])
+    assert outcomes[0][0] == "ok" and outcomes[0][1]["n_updates"] == 3
+    assert outcomes[1][0] == "error" and "lr" in outcomes[1][1]

@@ -25,12 +25,13 @@ from .store import RunStore, run_key
 from .tasks import TASKS
 from .train import METHODS
 
-__all__ = ["GRID_AXES", "METHODS", "grid_configs", "run_config", "sweep"]
+__all__ = ["GRID_AXES", "METHODS", "grid_configs", "run_config", "run_population", "sweep"]
 
 GRID_AXES = ("task", "init", "method", "length", "seed")
 """The keys a grid point sets in a run config; ``settings`` may not use them."""
 
 _ERROR_CHARS = 8000  # longest error text kept per failed run (the end of the traceback)
+MAX_POPULATION = 64  # members per population at most, by default (a launch's memory and a store's granularity)
 
 
 # ------------------------------------------------------------------------------------------- grid
@@ -198,6 +199,23 @@ def run_config(config):
     return train(**{"progress": False, **config}).summary()
 
 
+def run_population(configs, n_threads=None):
+    """The default run function of `sweep` for a group of compatible configs: one `dynrnn.train_population`.
+
+    Returns one outcome per config, in order: ``("ok", summary)``, or
+    ``("error", traceback text)``.  A group whose population is refused (a
+    member with an invalid setting) runs its configs one by one instead, so
+    that only the invalid ones fail.
+    """
+    from .population import train_population
+
+    try:
+        population = train_population(configs, progress=False, n_threads=n_threads)
+    except (TypeError, ValueError):
+        return [_call(run_config, config) for config in configs]
+    return [("ok", result.summary()) for result in population]
+
+
 def _call(run, config):
     """Run one config in a worker: ("ok", summary), or ("error", traceback text) if it raised an Exception."""
     try:
@@ -206,14 +224,42 @@ def _call(run, config):
         return "error", traceback.format_exc()[-_ERROR_CHARS:]
 
 
+def _call_job(run, configs, n_threads):
+    """Run a job (one config, or a population when ``run`` is None): a list of outcomes, one per config."""
+    if run is not None:
+        return [_call(run, config) for config in configs]
+    try:
+        return run_population(configs, n_threads)
+    except Exception:
+        return [("error", traceback.format_exc()[-_ERROR_CHARS:])] * len(configs)
+
+
+def _jobs(run, configs, n_workers, population_size):
+    """Split ``configs`` into jobs: single configs for a custom ``run``; else populations of compatible runs.
+
+    Runs of one grid share every setting but task and length, so a
+    population is a (task, length) group, cut into pieces of at most
+    ``population_size`` members, by default as many as spread the runs
+    evenly over the workers (at most `MAX_POPULATION`).
+    """
+    if run is not None:
+        return [[config] for config in configs]
+    groups = {}
+    for config in configs:
+        groups.setdefault((config["task"], config["length"]), []).append(config)
+    if population_size is None:
+        population_size = min(MAX_POPULATION, max(1, -(-len(configs) // n_workers)))
+    return [group[i : i + population_size] for group in groups.values() for i in range(0, len(group), population_size)]
+
+
 def _failure(exc):
     """The error text of a future that failed outside the run function (worker lost, pickling, ...)."""
     return f"{type(exc).__name__}: {exc}"[-_ERROR_CHARS:]
 
 
-def _serial(run, configs):
-    for config in configs:
-        yield config, _call(run, config)
+def _serial(run, jobs):
+    for job in jobs:
+        yield from zip(job, _call_job(run, job, None), strict=True)
 
 
 def _default_workers(n_workers):
@@ -224,7 +270,7 @@ def _default_workers(n_workers):
     return os.cpu_count() or 1
 
 
-def _process_pool(run, configs, n_workers):
+def _process_pool(run, jobs, n_workers):
     import concurrent.futures
     import multiprocessing
 
@@ -234,13 +280,14 @@ def _process_pool(run, configs, n_workers):
     futures = {}
     finished = False
     try:
-        futures = {executor.submit(_call, run, config): config for config in configs}
+        futures = {executor.submit(_call_job, run, job, 1): job for job in jobs}
         for future in concurrent.futures.as_completed(futures):
+            job = futures[future]
             try:
-                outcome = future.result()
+                outcomes = future.result()
             except Exception as exc:  # a worker died, or the run could not be pickled
-                outcome = ("error", _failure(exc))
-            yield futures[future], outcome
+                outcomes = [("error", _failure(exc))] * len(job)
+            yield from zip(job, outcomes, strict=True)
         finished = True
     finally:
         if not finished:  # interrupted: drop what waits, stop what runs
@@ -252,7 +299,7 @@ def _process_pool(run, configs, n_workers):
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(run, configs, scheduler, n_workers, timeout):
+def _dask(run, jobs, scheduler, n_workers, timeout):
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -275,13 +322,14 @@ def _dask(run, configs, scheduler, n_workers, timeout):
             ) from exc
     futures = {}
     try:
-        futures = {client.submit(_call, run, config, pure=False): config for config in configs}
+        futures = {client.submit(_call_job, run, job, 1, pure=False): job for job in jobs}
         for future in as_completed(list(futures)):
+            job = futures[future]
             try:
-                outcome = future.result()
+                outcomes = future.result()
             except Exception as exc:  # worker lost (KilledWorker), cancelled, ...
-                outcome = ("error", _failure(exc))
-            yield futures[future], outcome
+                outcomes = [("error", _failure(exc))] * len(job)
+            yield from zip(job, outcomes, strict=True)
     finally:
         try:
             if futures:
@@ -341,6 +389,7 @@ def sweep(
     timeout=10.0,
     progress=None,
     run=None,
+    population_size=None,
 ):
     """Run a grid of training runs, resumably, storing each finished run in a SQLite file.
 
@@ -392,9 +441,16 @@ def sweep(
         terminal.
     run : callable, optional
         ``run(config) -> dict``, the summary of one run, JSON-able (see
-        `dynrnn.training.store.RunStore.add`).  Default: `run_config`, which
-        calls `dynrnn.train`.  Outside ``"serial"`` it must be picklable: a
-        function defined at the top level of an importable module.
+        `dynrnn.training.store.RunStore.add`).  Outside ``"serial"`` it must
+        be picklable: a function defined at the top level of an importable
+        module.  Default: the runs are grouped into populations of
+        compatible runs (the same task and length), each trained by one
+        `dynrnn.train_population` call (`run_population`), whose member k
+        is the run `dynrnn.train` would make.
+    population_size : int, optional
+        Members per population (default run only): default, as many as
+        spread the runs evenly over the workers, at most 64.  A population
+        is stored when all its members have finished.
 
     Returns
     -------
@@ -470,10 +526,10 @@ def sweep(
     timeout = _validate.positive_float("timeout", timeout)
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be None, True or False; got {type(progress).__name__} {progress!r}")
-    if run is None:
-        run = run_config
-    elif not callable(run):
+    if run is not None and not callable(run):
         raise TypeError(f"run must be a callable run(config) -> dict, or None; got {type(run).__name__}")
+    if population_size is not None:
+        population_size = _validate.integer("population_size", population_size, minimum=1)
 
     executor = _pick_executor(scheduler, run)
     with RunStore(db) as store:
@@ -483,12 +539,14 @@ def sweep(
         n_skipped = len(configs) - len(todo)
         n_run = n_failed = 0
         if todo:
+            workers = 1 if executor == "serial" else _default_workers(n_workers)
+            jobs = _jobs(run, todo, workers, population_size)
             if executor == "serial":
-                outcomes = _serial(run, todo)
+                outcomes = _serial(run, jobs)
             elif executor == "pool":
-                outcomes = _process_pool(run, todo, n_workers)
+                outcomes = _process_pool(run, jobs, n_workers)
             else:
-                outcomes = _dask(run, todo, scheduler, n_workers, timeout)
+                outcomes = _dask(run, jobs, scheduler, n_workers, timeout)
             bar = _progress_bar(progress, len(configs), n_skipped)
             try:
                 for config, (status, value) in outcomes:
