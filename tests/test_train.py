@@ -278,7 +278,10 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     ck = tmp_path / "ck.npz"
-    settings = dict(length=10, seed=1, n_units=6, batch_size=5, eval_every=10, n_check=20, n_eval=20)
+    # stop_on_success=False: the run must still be going when Ctrl-C comes (it learns this task in ~600 updates).
+    settings = dict(
+        length=10, seed=1, n_units=6, batch_size=5, eval_every=10, n_check=20, n_eval=20, stop_on_success=False
+    )
     code = f"import dynrnn; dynrnn.train('temporal_order', max_updates=10**7, checkpoint={str(ck)!r}, " \
            f"checkpoint_every=0.2, **{settings!r})"  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
