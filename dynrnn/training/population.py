@@ -325,8 +325,7 @@ class Engine:
         update = kernels.PopulationUpdate
         if backend == "cuda":
             from .._kernels.cuda_population import CudaPopulationUpdate as update
-        self.update = update(activations, self.params, self.velocity, self.hyper, B, self.T_max,
-                                               self.every, threads)  # fmt: skip
+        self.update = update(activations, self.params, self.velocity, self.hyper, B, self.T_max, self.every, threads)
 
     def run(self, interrupts, save, checkpoint_every, show):
         """Update every run that can until none can, or Ctrl-C; ``save()`` every ``checkpoint_every`` seconds."""
