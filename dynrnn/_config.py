@@ -38,3 +38,8 @@ THREADS_PER_BLOCK = 128
 # block's state stays in L1 cache and the inner loop over grid points is
 # vectorised (SIMD) by LLVM.  256-1024 are equally good on x86-64 with AVX2.
 CPU_BLOCK = 512
+
+# The small matrix products of the CPU training update (``_kernels/population.py``):
+# "blas" (NumPy's BLAS through ``np.dot``, one thread per call) or "blocked" (the loops of
+# ``_kernels/blocked.py`` that the CUDA build uses).  Read when a kernel is first built.
+CPU_PRODUCTS = "blas"

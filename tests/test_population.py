@@ -204,3 +204,18 @@ def test_cuda_population_matches_the_cpu(monkeypatch):
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         dynrnn.train_population([COMMON], backend="tpu")
+
+
+def test_blocked_cpu_products_match_blas(monkeypatch):
+    """The blocked loops (what the CUDA build runs) and the BLAS products give the same runs, to rounding."""
+    from dynrnn import _config
+
+    runs = [{**COMMON, "seed": s, "method": m, "max_updates": 30} for s, m in [(0, "MSGD-CR"), (1, "MSGD")]]
+    runs.append({**COMMON, "task": "temporal_order", "seed": 2, "init": "sigmoid", "max_updates": 30})
+    blas = dynrnn.train_population(runs)
+    monkeypatch.setattr(_config, "CPU_PRODUCTS", "blocked")
+    blocked = dynrnn.train_population(runs)
+    for a, b in zip(blocked, blas, strict=True):
+        for k in KEYS:
+            np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-10, atol=1e-13, err_msg=k)
+        np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=1e-10)

@@ -100,3 +100,24 @@ def make_products(span):
                 out[i] += A[r, i]
 
     return gemm_nn, gemm_tn, column_sums
+
+
+def make_step_sums(gemm_tn, column_sums):
+    """Return ``(gemm_tn_steps, column_sums_steps)``: sums over the leading (time) axis of 3-D arrays.
+
+    The form the weight gradients take.  With `make_products`'s ``gemm_nn``
+    they are the products of the training update; a backend may replace the
+    three with its own (the CPU build can call BLAS, ``population.py``).
+    """
+
+    def gemm_tn_steps(A, X, out, worker, n_workers):
+        """``out = sum_t A[t]^T X[t]``: A (T, R, N), X (T, R, P), out (N, P); rows of ``out`` shared."""
+        for t in range(A.shape[0]):
+            gemm_tn(A[t], X[t], out, worker, n_workers, t > 0)
+
+    def column_sums_steps(A, out, worker, n_workers):
+        """``out[i] = sum_{t, r} A[t, r, i]``: A (T, R, N), out (N,); entries shared."""
+        for t in range(A.shape[0]):
+            column_sums(A[t], out, worker, n_workers, t > 0)
+
+    return gemm_tn_steps, column_sums_steps

@@ -1,14 +1,22 @@
 """CPU build of the population update: many training runs advanced by one update per launch.
 
 The member update of ``scalar_train.py`` (with the RNN cell of
-``dynrnn/cells/rnn.py`` and the blocked products of ``blocked.py``) is
-compiled with ``njit`` for a team of one (``worker = 0``, ``n_workers = 1``,
-a barrier that does nothing).  ``update_members`` runs it over a list of
-members; it releases the GIL, so `PopulationUpdate` shares the members
-between threads of its own, each with its own scratch, and both cores work
-without Numba's threading layer or BLAS threads (no oversubscription, and no
+``dynrnn/cells/rnn.py``) is compiled with ``njit`` for a team of one
+(``worker = 0``, ``n_workers = 1``, a barrier that does nothing).  The
+kernel runs it over a list of members and releases the GIL, so
+`PopulationUpdate` shares the members between threads of its own, each with
+its own scratch: both cores work without Numba's threading layer (no
 ``parallel=True``, which tripled compile times here).  Members are
 independent, so results do not depend on the number of threads.
+
+The small products are a choice (``_config.CPU_PRODUCTS``): ``"blas"``
+(default) calls NumPy's BLAS through ``np.dot`` inside the compiled update,
+one BLAS thread per call (the drivers pin BLAS to one thread, so two worker
+threads never oversubscribe two cores); ``"blocked"`` runs the loops of
+``blocked.py`` that the CUDA build uses.  On an AVX-512 Xeon the BLAS update
+took 1.6 ms and the blocked one 3.0 ms (n = 50, B = 20, T = 100; the loops
+reach ~22 GFLOP/s, OpenBLAS's small products ~2x that): see
+benchmarks/RESULTS.md.
 
 Stacked layouts, K members: parameters and velocities (K, n, n), (K, n, m),
 (K, 1, n), (K, q, n), (K, 1, q); batches ``U`` (K, T_max, B, m) and targets
@@ -39,17 +47,44 @@ def _no_sync():
     """The barrier of a team of one."""
 
 
+@_device
+def _blas_gemm_nn(X, W, Y, worker, n_workers):
+    """``Y = X W`` by BLAS (a team of one)."""
+    np.dot(X, W, Y)
+
+
+@_device
+def _blas_gemm_tn_steps(A, X, out, worker, n_workers):
+    """``out = sum_t A[t]^T X[t]`` as one BLAS product over the stacked rows (a team of one)."""
+    T, R, N = A.shape
+    np.dot(A.reshape((T * R, N)).T, X.reshape((T * R, X.shape[2])), out)
+
+
+@_device
+def _blas_column_sums_steps(A, out, worker, n_workers):
+    """``out[i] = sum_{t, r} A[t, r, i]`` in row order (a team of one)."""
+    out[:] = 0.0
+    for t in range(A.shape[0]):
+        for r in range(A.shape[1]):
+            for i in range(A.shape[2]):
+                out[i] += A[t, r, i]
+
+
+BLAS_PRODUCTS = (_blas_gemm_nn, _blas_gemm_tn_steps, _blas_column_sums_steps)
+
+
 @functools.cache
-def _member_update(name):
+def _member_update(name, products):
     sigma_dsigma = cpu.activation(name)[2]
+    chosen = BLAS_PRODUCTS if products == "blas" else None
     return _device(
-        scalar_train.make_member_update(_device, sigma_dsigma, cpu._exp, _no_sync, SHRINK_ABOVE, SHRINK_RATE)
+        scalar_train.make_member_update(_device, sigma_dsigma, cpu._exp, _no_sync, SHRINK_ABOVE, SHRINK_RATE, chosen)
     )
 
 
 @functools.cache
-def _population_kernel(name):
-    update = _member_update(name)
+def _population_kernel(name, products):
+    update = _member_update(name, products)
 
     @njit(nogil=True, **_config.JIT_OPTIONS)
     def kernel(members, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout,
@@ -115,7 +150,7 @@ class PopulationUpdate:
 
     def __init__(self, activations, params, velocity, hyper, B, T_max, every, n_threads):
         self.activations = np.asarray(activations)
-        self.kernels = {name: _population_kernel(name) for name in sorted(set(activations))}
+        self.kernels = {name: _population_kernel(name, _config.CPU_PRODUCTS) for name in sorted(set(activations))}
         self.params, self.velocity, self.hyper = params, velocity, hyper
         K, n = params[0].shape[:2]
         m, q = params[1].shape[2], params[3].shape[1]

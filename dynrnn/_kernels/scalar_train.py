@@ -141,16 +141,21 @@ def make_sgd(span):
     return sgd
 
 
-def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate):
+def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, products=None):
     """Return the update of one member (see the module notes), every piece compiled by ``jit``.
 
     ``jit`` compiles a device function (``numba.njit`` on the CPU,
     ``numba.cuda.jit(device=True)`` on CUDA); ``sigma_dsigma`` and ``exp``
     are the backend's compiled activation and exponential; ``sync`` is the
-    team barrier.
+    team barrier.  ``products``, compiled ``(gemm_nn, gemm_tn_steps,
+    column_sums_steps)``, replace the blocked loops of ``blocked.py`` (the
+    default) where a backend has faster ones.
     """
     span = jit(blocked.span)
-    gemm_nn, gemm_tn, column_sums = (jit(f) for f in blocked.make_products(span))
+    if products is None:
+        gemm_nn, gemm_tn, column_sums = (jit(f) for f in blocked.make_products(span))
+        products = (gemm_nn, *(jit(f) for f in blocked.make_step_sums(gemm_tn, column_sums)))
+    gemm_nn, gemm_tn_steps, column_sums_steps = products
     cell_drive = jit(rnn.make_drive(gemm_nn, span))
     cell_step = jit(rnn.make_step(sigma_dsigma, gemm_nn, span))
     cell_vjp = jit(rnn.make_vjp(gemm_nn, span))
@@ -220,17 +225,12 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate):
                     Om[2, k, q] = 0.0
         sync()
         # Gradients of the loss: immediate partials of eq. (4) summed over steps and sequences.
-        for t in range(T):
-            gemm_tn(Delta[t], S[t], gW, worker, n_workers, t > 0)
-            gemm_tn(Delta[t], U[t], gWin, worker, n_workers, t > 0)
-            column_sums(Delta[t], gb[0], worker, n_workers, t > 0)
-        if every:
-            for r in range(T_s):
-                gemm_tn(Yg[r], S[r + 1], gWout, worker, n_workers, r > 0)
-                column_sums(Yg[r], gbout[0], worker, n_workers, r > 0)
-        else:
-            gemm_tn(Yg[0], S[T], gWout, worker, n_workers, False)
-            column_sums(Yg[0], gbout[0], worker, n_workers, False)
+        gemm_tn_steps(Delta, S[:T], gW, worker, n_workers)
+        gemm_tn_steps(Delta, U, gWin, worker, n_workers)
+        column_sums_steps(Delta, gb[0], worker, n_workers)
+        # The scored steps: 1..T (every) or T, in the rows of Yg.
+        gemm_tn_steps(Yg, S[T + 1 - T_s : T + 1], gWout, worker, n_workers)
+        column_sums_steps(Yg, gbout[0], worker, n_workers)
         if worker == 0:
             loss = 0.0
             for q in range(B):
@@ -258,8 +258,7 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate):
                 for i in range(n):
                     Delta[k, q, i] *= coef
         sync()
-        for k in range(T):
-            gemm_tn(Delta[k], Back[k], gO, worker, n_workers, k > 0)
+        gemm_tn_steps(Delta, Back, gO, worker, n_workers)
         if alpha > 0.0:  # the rows of gO this worker wrote
             lo, hi = span(n, worker, n_workers)
             for i in range(lo, hi):

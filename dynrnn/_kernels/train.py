@@ -58,7 +58,7 @@ def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch,
     def h(x, dtype=np.float64):
         return np.full(1, x, dtype=dtype)
 
-    population._population_kernel(name)(
+    population._population_kernel(name, _config.CPU_PRODUCTS)(
         one, h(T, np.int64), h(P.shape[0], np.int64), *stacked, U.reshape((1, *U.shape)), P.reshape((1, *P.shape)),
         kind, every, h(scale), h(lr), h(mu), h(nesterov, bool), h(threshold), h(alpha), h(ratio, bool), h(mean, bool),
         bound, h(nonfinite, np.int64), *work, row,
