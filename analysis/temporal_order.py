@@ -19,8 +19,8 @@ Presets:
 
 * ``quick`` (the default, and what ``dynrnn figures`` runs): 5 seeds (as the paper), lengths 10, 20,
   30, 40, at most 10,000 updates per run (180 runs), 1000 sequences per periodic check, success
-  confirmed on 10,000; the paper's network, lr, threshold, batch size and alpha.  About 15-20 minutes
-  on 2 cores (3 seeds took 10 minutes), Numba compilation in each worker included.  At these lengths
+  confirmed on 10,000; the paper's network, lr, threshold, batch size and alpha.  About 7-8 minutes
+  on 2 cores (the sweep trains each length as populations; 7.4 min from a fresh clone, 2026-12-02).  At these lengths
   and budgets the methods already differ (from the sigmoid init only MSGD-CR learns, at length 10;
   from the tanh inits the successes thin out at 30-40 at different lengths per method), but with
   10,000 updates this is a small-budget version of Fig. 7, not the paper's.
