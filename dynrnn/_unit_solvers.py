@@ -10,6 +10,7 @@ Newton steps safeguarded by bisection (`newton_bisect`), so none is missed and n
 
 import numpy as np
 
+from ._kernels.scalar import make_second_derivative
 from .maps.activations import activation
 from .maps.activations import gamma as _gamma
 
@@ -220,10 +221,10 @@ def bifurcations(name, w, kind):
 def inflection(name):
     """The inflection point of sigma (where sigma'' = 0), by scalar bisection on [-1, 1]."""
     act = activation(name)
+    second = make_second_derivative(name)
 
     def d2sigma(z):  # changes sign once, from + to -
-        s, d = float(act.sigma(z)), float(act.dsigma(z))
-        return d * (1.0 - 2.0 * s) if name == "logistic" else -2.0 * s * d
+        return second(float(act.sigma(z)), float(act.dsigma(z)))
 
     lo, hi = -1.0, 1.0
     while True:

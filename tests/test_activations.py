@@ -263,3 +263,21 @@ def test_exp_special_values():
     assert math.isnan(cpu._exp(math.nan))
     assert cpu._exp(math.inf) == math.inf
     assert cpu._exp(-math.inf) == 0.0
+
+
+@pytest.mark.parametrize("name", dynrnn.ACTIVATIONS)
+def test_activation_table_second_derivative_and_range(name):
+    """The one table of activation facts: sigma'' from (sigma, sigma') matches central differences of sigma'
+    (issue 10), and sigma stays in the tabulated range."""
+    from dynrnn._kernels.scalar import GAMMA, RANGE, make_second_derivative
+
+    act = dynrnn.activation(name)
+    z = np.array([-3.0, -0.7, -0.2, 0.3, 0.9, 2.5])  # away from relu's kink at 0
+    h = 1e-6
+    fd = (act.dsigma(z + h) - act.dsigma(z - h)) / (2 * h)
+    np.testing.assert_allclose(make_second_derivative(name)(act.sigma(z), act.dsigma(z)), fd, rtol=1e-6, atol=1e-8)
+    assert GAMMA[name] == dynrnn.gamma(name)
+    if RANGE[name] is not None:
+        low, high = RANGE[name]
+        s = act.sigma(np.linspace(-30, 30, 101))
+        assert low <= s.min() and s.max() <= high

@@ -29,6 +29,38 @@ EPS = 2.220446049250313e-16  # float64 machine epsilon
 ACTIVATIONS = ("logistic", "tanh", "relu", "linear")
 FORMS = ("paper", "standard")
 
+# The facts of each activation that are not code, in one table: gamma = sup |sigma'| (the
+# bound of eq. 7) and the closure of sigma's range (None: unbounded).  sigma and sigma' are
+# `make_activation`, sigma'' from (sigma, sigma') is `make_second_derivative`.
+GAMMA = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
+RANGE = {"logistic": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": None, "linear": None}
+
+
+def make_second_derivative(name):
+    """Return ``d2(s, ds) -> sigma''`` from ``s = sigma(z)`` and ``ds = sigma'(z)``, for scalars and arrays.
+
+    logistic: ``sigma' (1 - 2 sigma)``; tanh: ``-2 sigma sigma'``; relu and
+    linear: 0 (piecewise linear; ``0 * ds``, so NaN stays NaN).  Plain
+    arithmetic: kernels compile it, NumPy code calls it on arrays.
+    """
+    if name == "logistic":
+
+        def d2(s, ds):
+            return ds * (1.0 - 2.0 * s)
+
+    elif name == "tanh":
+
+        def d2(s, ds):
+            return -2.0 * s * ds
+
+    else:
+
+        def d2(s, ds):
+            return 0.0 * ds
+
+    return d2
+
+
 # ---------------------------------------------------------------------------
 # exp that LLVM can vectorise (CPU only; CUDA uses libdevice's exp).
 # ---------------------------------------------------------------------------

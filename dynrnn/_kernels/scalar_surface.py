@@ -11,10 +11,11 @@ import math
 # One unit, x_t = w sigma(x_{t-1}) + b, E = (sigma(x_T) - target)^2: the
 # state with its first and second derivatives in (w, b), in forward mode.
 # ---------------------------------------------------------------------------
-def make_sigma_derivatives(name, exp):
+def make_sigma_derivatives(name, exp, second):
     """Return ``sigma_d2(z) -> (sigma(z), sigma'(z), sigma''(z))`` for the activation ``name``.
 
-    ``exp`` is the compiled exponential, as for `make_activation`.  logistic:
+    ``exp`` is the compiled exponential, as for `make_activation`, and
+    ``second`` the compiled ``scalar.make_second_derivative(name)``.  logistic:
     one exp of ``-|z|`` (no overflow; sigma and sigma' keep full relative
     accuracy in both tails) and ``sigma'' = sigma' (1 - 2 sigma)``; tanh:
     ``sigma'' = -2 sigma sigma'``; relu and linear: ``sigma'' = 0`` (relu
@@ -27,14 +28,14 @@ def make_sigma_derivatives(name, exp):
             d = 1.0 / (1.0 + e)
             s = d if z >= 0.0 else e * d
             s1 = e * d * d
-            return s, s1, s1 * (1.0 - 2.0 * s)  # NaN z: exp gives NaN, hence all three are NaN
+            return s, s1, second(s, s1)  # NaN z: exp gives NaN, hence all three are NaN
 
     elif name == "tanh":
 
         def sigma_d2(z):
             s = math.tanh(z)
             s1 = 1.0 - s * s
-            return s, s1, -2.0 * s * s1
+            return s, s1, second(s, s1)
 
     elif name == "relu":
 

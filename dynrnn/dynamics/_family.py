@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from .._kernels.scalar import make_second_derivative
 from ..maps.activations import activation as _activation
 
 # kind -> the names of its indices, in order
@@ -56,15 +57,6 @@ def label(spec):
     """``("b", 0)`` -> ``"b[0]"``, ``("gain",)`` -> ``"gain"``."""
     kind, *index = spec
     return f"{kind}[{', '.join(str(i) for i in index)}]" if index else kind
-
-
-def _second_derivative(name, s, ds):
-    """sigma'' from sigma and sigma' (logistic: sigma'(1 - 2 sigma); tanh: -2 sigma sigma'; else 0)."""
-    if name == "logistic":
-        return ds * (1.0 - 2.0 * s)
-    if name == "tanh":
-        return -2.0 * s * ds
-    return np.zeros_like(s)  # relu, linear: piecewise linear
 
 
 class MapFamily:
@@ -154,7 +146,7 @@ class MapFamily:
                 Fp[:, q] = ds * dz[q]
         second = None
         if v is not None:
-            dds = _second_derivative(self.name, s, ds)
+            dds = make_second_derivative(self.name)(s, ds)
             dJv_dp = np.empty((self.n, k))
             if self.paper:
                 dJv_dx = W * (dds * v)[None, :]

@@ -9,6 +9,7 @@ state give a large change later.  `basins` iterates a 1-D or 2-D grid of initial
 import numpy as np
 
 from .. import _validate
+from .._kernels.scalar import RANGE
 from ..maps.activations import activation as _activation
 from ..results import BasinResult
 from .orbits import check_net, net_dtype, simulate
@@ -16,7 +17,6 @@ from .orbits import check_net, net_dtype, simulate
 __all__ = ["basins"]
 
 _DEFAULT_POINTS = 101  # per grid axis when grid is None
-_RANGES = {"logistic": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # range(sigma) of the bounded activations
 
 
 def basins(
@@ -280,11 +280,11 @@ def _grid(grid, dims, net):
 
 def _default_window(net, d):
     """``(low, high)`` for component ``d``: the box holding every attractor, widened by 10%."""
-    if net.activation not in _RANGES:
+    if RANGE[net.activation] is None:
         raise ValueError(
             f"grid must be given for activation {net.activation!r} (unbounded, so there is no default window)"
         )
-    s_lo, s_hi = _RANGES[net.activation]
+    s_lo, s_hi = RANGE[net.activation]
     if net.form == "paper":
         w = net.W_rec[d].astype(np.float64)
         low = net.b[d] + np.sum(np.minimum(w * s_lo, w * s_hi))

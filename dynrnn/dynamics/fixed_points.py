@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .. import _backend, _config, _validate
-from .._kernels.scalar import OK
+from .._kernels.scalar import OK, RANGE
 from ..maps.activations import activation as _activation
 from ..maps.iterate import iterate_grid
 from ..results import FixedPointResult
@@ -22,7 +22,6 @@ from .orbits import check_net, make_rng
 __all__ = ["fixed_points"]
 
 STABLE, SADDLE, UNSTABLE, NON_HYPERBOLIC = range(4)  # codes of FixedPointResult.KINDS
-_RANGE = {"logistic": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # closure of sigma's range, bounded activations
 _PAD = 0.1  # relu and linear: the random-start box is the trajectories' hull widened by 10% per side
 _HUGE = 1e300  # every box is clipped to [-1e300, 1e300]
 
@@ -221,9 +220,9 @@ def _positive(name, value, zero=False):
 
 def _box(net, W_rec, b):
     """A box ``(low, high)`` that holds every fixed point, or None for unbounded sigma."""
-    if net.activation not in _RANGE:
+    if RANGE[net.activation] is None:
         return None
-    low, high = _RANGE[net.activation]
+    low, high = RANGE[net.activation]
     if net.form == "standard":  # h* = sigma(...) lies in the range of sigma
         return np.full(b.shape, low), np.full(b.shape, high)
     ends = (W_rec * low, W_rec * high)  # x* = F(x*) lies in the range of F

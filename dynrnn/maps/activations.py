@@ -6,11 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from .._kernels.scalar import ACTIVATIONS
+from .._kernels.scalar import ACTIVATIONS, GAMMA
 
 __all__ = ["ACTIVATIONS", "Activation", "activation", "gamma"]
-
-_GAMMA = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def gamma(name):
     0.25
     """
     _validate.choice("activation", name, ACTIVATIONS)
-    return _GAMMA[name]
+    return GAMMA[name]
 
 
 def activation(name):
@@ -98,7 +96,7 @@ def activation(name):
     from .._kernels import cpu
 
     sigma, dsigma = cpu.ufuncs(name)
-    return Activation(name=name, gamma=_GAMMA[name], sigma=_nan_quiet(sigma), dsigma=_nan_quiet(dsigma))
+    return Activation(name=name, gamma=GAMMA[name], sigma=_nan_quiet(sigma), dsigma=_nan_quiet(dsigma))
 
 
 def _nan_quiet(ufunc):
