@@ -94,7 +94,7 @@ def plot(d: dict, p: dict):
     flip = dict(color=cm.OKABE_ITO["blue"], lw=1.5, ls="--")
     cut = dict(color=cm.OKABE_ITO["purple"], lw=2.6, ls="-", solid_capstyle="butt")
     star = dict(marker="*", color=cm.OKABE_ITO["vermillion"], mec="k", mew=0.7, ms=15, ls="none", zorder=6)
-    fig = cm.new_figure(figsize=(9.6, 4.6))
+    fig = cm.new_figure(figsize=(8.0, 6.2))
     axes = fig.subplots(1, 2)
     for ax, act, tag in zip(axes, p["activations"], "ab", strict=True):
         ax.imshow(
@@ -135,7 +135,7 @@ def plot(d: dict, p: dict):
         Line2D([], [], **star, label="cusp"),
         Line2D([], [], **cut, label=f"bistable range at\n$w = {p['fig3_w']:g}$ (Fig. 3)"),
     ]
-    fig.legend(handles=handles, loc="outside right center", labelspacing=0.9)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, labelspacing=0.9)
     grid = rf"{p['n_w']}$\times${p['n_b']}"
     fig.suptitle(
         r"Bifurcations of one unit $x_t = w\,\sigma(x_{t-1}) + b$ in the $(w, b)$ plane"

@@ -91,7 +91,7 @@ def plot(d: dict, p: dict):
     from matplotlib.patches import Patch
 
     cm = _common()
-    fig = cm.new_figure(figsize=(9.6, 4.3))
+    fig = cm.new_figure(figsize=(8.0, 6.4))
     ax_a, ax_b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1.0]})
     delta, floor = p["delta"], p["floor"]
 
@@ -145,9 +145,10 @@ def plot(d: dict, p: dict):
         "$x_0 + \\delta$ on either side of $x^*$,\nthe orbits end on different attractors",
     )
     handles, labels = ax_b.get_legend_handles_labels()
-    fig.legend([band, *handles], [band.get_label(), *labels], loc="outside right center")
+    fig.legend([band, *handles], [band.get_label(), *labels], loc="outside lower center", ncol=2)
     fig.suptitle(
-        rf"Boundary crossing in $x_t = {p['w']:g}\,\sigma(x_{{t-1}}) {p['b']:+g}$: "
+        rf"Boundary crossing in $x_t = {p['w']:g}\,\sigma(x_{{t-1}}) {p['b']:+g}$:"
+        "\n"
         rf"a change $\delta = 10^{{{int(np.log10(delta))}}}$ of $x_0$ near the unstable fixed point $x^* = 0$"
     )
     return fig
