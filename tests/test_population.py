@@ -13,6 +13,7 @@ import pytest
 from cuda_support import CUDA_ATOL, CUDA_RTOL, skip_without_cuda
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from interrupts import interrupt_after_checkpoint
 
 import dynrnn
 from dynrnn.training.population import POPULATION_CHECKPOINT_FORMAT
@@ -223,26 +224,11 @@ def test_blocked_cpu_products_match_blas(monkeypatch):
 
 def test_ctrl_c_checkpoints_the_whole_population_and_resumes(tmp_path):
     """A real SIGINT: the population stops between launches, writes every member, and resumes from there."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     ck = tmp_path / "pop.npz"
     runs = [{**COMMON, "seed": s, "stop_on_success": False} for s in (0, 1)]
     code = (f"import dynrnn; dynrnn.train_population([dict(r, max_updates=10**7) for r in {runs!r}], "
             f"checkpoint={str(ck)!r}, checkpoint_every=0.2)")  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not ck.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ck.exists(), proc.stderr.read()
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and b"KeyboardInterrupt" in err
-    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]  # no half-written file left
+    interrupt_after_checkpoint(code, ck)
     members = dynrnn.results.training.read_npz(ck, POPULATION_CHECKPOINT_FORMAT)[0]["members"]
     done = [m["counters"]["t"] for m in members]
     assert done[0] == done[1] > 0  # lockstep: both members stopped after the same launch

@@ -8,17 +8,13 @@ determinism, exact resume, Ctrl-C, divergence handling and bad input.
 """
 
 import dataclasses
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import naive_train
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from interrupts import interrupt_after_checkpoint
 
 import dynrnn
 from dynrnn._kernels import train as kernels
@@ -284,16 +280,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     )
     code = f"import dynrnn; dynrnn.train('temporal_order', max_updates=10**7, checkpoint={str(ck)!r}, " \
            f"checkpoint_every=0.2, **{settings!r})"  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not ck.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ck.exists(), proc.stderr.read()
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and b"KeyboardInterrupt" in err
-    assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]  # no half-written file left
+    interrupt_after_checkpoint(code, ck)
     done = read_npz(ck, CHECKPOINT_FORMAT)[0]["counters"]["t"]
     assert done > 0
     r = train("temporal_order", max_updates=done + 7, checkpoint=ck, resume=True, **settings)

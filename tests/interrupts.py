@@ -1,0 +1,24 @@
+"""Send a real Ctrl-C (SIGINT) to a training subprocess once it has written its checkpoint."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def interrupt_after_checkpoint(code, checkpoint, timeout=120.0):
+    """Run ``python -c code``; SIGINT it 0.5 s after ``checkpoint`` appears; check it stopped on KeyboardInterrupt.
+
+    Also checks that no half-written (``.tmp``) file is left beside the checkpoint.
+    """
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert checkpoint.exists(), proc.stderr.read()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and b"KeyboardInterrupt" in err, err[-2000:]
+    assert not [p for p in os.listdir(checkpoint.parent) if ".tmp" in p]  # no half-written file left
