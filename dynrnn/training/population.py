@@ -23,7 +23,7 @@ import numpy as np
 from .. import _backend, _validate
 from ..results.training import PopulationResult, read_npz, write_npz
 from .model import single_threaded_blas
-from .run import Run, generate, length_of, train_config
+from .run import Run, dense_targets, generate, length_of, train_config
 
 __all__ = ["train_population"]
 
@@ -359,8 +359,6 @@ class Engine:
                 bar.close()
 
     def _load_batch(self, k, batch):
-        from .run import dense_targets
-
         T = batch.inputs.shape[0]
         P = dense_targets(batch)
         self.U[k, :T] = batch.inputs
