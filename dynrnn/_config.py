@@ -43,3 +43,15 @@ CPU_BLOCK = 512
 # "blas" (NumPy's BLAS through ``np.dot``, one thread per call) or "blocked" (the loops of
 # ``_kernels/blocked.py`` that the CUDA build uses).  Read when a kernel is first built.
 CPU_PRODUCTS = "blas"
+
+# Caps on one call, checked before anything is allocated or computed (`_validate.memory`,
+# `_validate.work`).  MAX_WORK counts multiply-adds of map steps (an n-unit step is n**2,
+# a single-unit step 1): 10**13 is tens of minutes to hours on a laptop, far beyond every
+# figure and benchmark; larger requests are refused with a message naming the argument.
+# MAX_MEMORY, when not None, caps the bytes one call may allocate below the available memory.
+MAX_WORK = 10**13
+MAX_MEMORY = None
+
+# Long loops run in chunks of about this many multiply-adds (a fraction of a second), so
+# that Ctrl-C (KeyboardInterrupt) is delivered between chunks.
+CHUNK_WORK = 2 * 10**8

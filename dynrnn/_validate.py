@@ -8,10 +8,14 @@ modifies its input: arrays are converted (which may copy) and only read.
 
 import numbers
 import operator
+import os
 
 import numpy as np
 
+from . import _config
+
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def choice(name, value, choices):
@@ -30,6 +34,8 @@ def integer(name, value, minimum=None, maximum=None):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
     value = operator.index(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"{name} must fit in a 64-bit integer (|{name}| < 2**63); got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
     if maximum is not None and value > maximum:
@@ -77,11 +83,15 @@ def real_array(name, value, dtype, *, finite=True):
     inf entries are refused with ValueError.  The caller's array is never
     written to (the result may share its memory).
     """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number or array; got bool {value!r}")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a real-valued array; got {type(value).__name__}") from exc
     kind = arr.dtype.kind
+    if kind == "b" and arr.ndim == 0:
+        raise TypeError(f"{name} must be a real number or array; got a bool scalar {arr!r}")
     if kind == "c":
         raise TypeError(f"{name} must be real-valued; got a complex array (dtype {arr.dtype})")
     if kind not in "biuf":
@@ -139,3 +149,69 @@ def grid_size(named_sizes):
         listed = ", ".join(f"{name}: {size}" for name, size in sizes.items())
         raise ValueError(f"grid sizes do not match ({listed}); each must be G or shared")
     return values.pop() if values else 1
+
+
+# ---------------------------------------------------------------------------
+# Memory and work: refuse what cannot fit or cannot finish, before any work.
+# ---------------------------------------------------------------------------
+def available_memory():
+    """Bytes of memory available to a new allocation, or None when unknown.
+
+    Linux: ``MemAvailable`` from ``/proc/meminfo``; elsewhere the physical
+    memory (``os.sysconf``).  ``_config.MAX_MEMORY``, when set, caps it.
+    """
+    avail = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            avail = None
+    cap = _config.MAX_MEMORY
+    if cap is not None:
+        avail = cap if avail is None else min(avail, cap)
+    return avail
+
+
+def _bytes_str(nbytes):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if nbytes < 1024 or unit == "EiB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} EiB"  # pragma: no cover
+
+
+def memory(names, nbytes, what):
+    """Refuse (ValueError) a call whose arrays need more than the available memory.
+
+    ``names`` is the argument (or arguments, as one string) that set the size;
+    ``nbytes`` the estimate (a Python int, so it never overflows); ``what`` the
+    arrays, for the message.  Call this before allocating anything.
+    """
+    avail = available_memory()
+    if avail is not None and nbytes > avail:
+        raise ValueError(
+            f"{names} too large: {what} would need {_bytes_str(nbytes)}, "
+            f"more than the {_bytes_str(avail)} of memory available"
+        )
+
+
+def work(names, units, what):
+    """Refuse (ValueError) a call whose work exceeds ``_config.MAX_WORK`` units.
+
+    A unit is one multiply-add of a map step (an n-unit map step is n**2
+    units, a single-unit step 1).  ``units`` is a Python int.
+    """
+    cap = _config.MAX_WORK
+    if units > cap:
+        raise ValueError(
+            f"{names} too large: {what} is about {units:.3g} multiply-adds, more than the cap "
+            f"of {cap:.3g} (dynrnn._config.MAX_WORK, hours of computation); split the call"
+        )
