@@ -7,10 +7,11 @@ import sys
 import time
 
 
-def interrupt_after_checkpoint(code, checkpoint, timeout=120.0):
+def interrupt_after_checkpoint(code, checkpoint, timeout=120.0, within=None):
     """Run ``python -c code``; SIGINT it 0.5 s after ``checkpoint`` appears; check it stopped on KeyboardInterrupt.
 
-    Also checks that no half-written (``.tmp``) file is left beside the checkpoint.
+    Also checks that no half-written (``.tmp``) file is left beside the checkpoint, and, with
+    ``within``, that the process ended at most that many seconds after the signal.
     """
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
@@ -18,7 +19,9 @@ def interrupt_after_checkpoint(code, checkpoint, timeout=120.0):
         time.sleep(0.2)
     assert checkpoint.exists(), proc.stderr.read()
     time.sleep(0.5)
+    sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    assert within is None or time.monotonic() - sent <= within, f"still running {within} s after Ctrl-C"
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err, err[-2000:]
     assert not [p for p in os.listdir(checkpoint.parent) if ".tmp" in p]  # no half-written file left

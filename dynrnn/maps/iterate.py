@@ -5,6 +5,7 @@ import numpy as np
 from .. import _backend, _validate
 from .._kernels.scalar import ACTIVATIONS, FORMS
 from ..results import OrbitResult
+from . import _chunks
 from .model import RNN
 
 __all__ = ["iterate", "iterate_grid"]
@@ -65,7 +66,8 @@ def iterate(net, x0, n_steps=None, inputs=None):
     alpha = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
     out = np.empty((1, n_steps + 1, n), dtype=dtype)
     diverged_at = np.empty(1, dtype=np.int64)
-    _backend.get("cpu").iterate_grid(
+    _chunks.orbits(
+        _backend.get("cpu"),
         net.activation,
         net.W_rec.reshape(1, n, n).copy(),
         W_in,
@@ -83,7 +85,7 @@ def iterate(net, x0, n_steps=None, inputs=None):
     return out[0]
 
 
-def trajectory_arguments(net, x0, n_steps, inputs):
+def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0, check=None):
     """Check the arguments of one trajectory (`iterate`'s rules) and lay them out for the kernels.
 
     Returns ``(x0, inputs, W_in, n_steps, driven)``: ``x0`` of shape (n,),
@@ -91,6 +93,12 @@ def trajectory_arguments(net, x0, n_steps, inputs):
     compiles read-only arrays separately), with a zero column standing in
     for both when the network is autonomous.  Shared by `iterate`,
     `jacobian_products` and `lyapunov_spectrum`.
+
+    Before allocating, refuses (ValueError naming ``n_steps``) a trajectory
+    whose memory, ``(T + 1) n + T m`` numbers plus ``step_bytes`` per step,
+    exceeds the available memory, or whose work, ``T (n^2 + n m)`` plus
+    ``step_work`` per step, exceeds ``_config.MAX_WORK``; ``check(T)``, when
+    given, may refuse more.
     """
     if not isinstance(net, RNN):
         raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
@@ -98,10 +106,19 @@ def trajectory_arguments(net, x0, n_steps, inputs):
     x0 = _validate.real_array("x0", x0, dtype)
     if x0.shape != (n,):
         raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+
+    def limits(T, name):
+        size = dtype.itemsize
+        _validate.memory(name, (T + 1) * n * size + T * max(m, 1) * size + T * step_bytes, f"a trajectory of {T} steps")
+        _validate.work(name, T * (n * n + n * m + step_work), f"a trajectory of {T} steps")
+        if check is not None:
+            check(T)
+
     if inputs is None:
         if n_steps is None:
             raise ValueError("n_steps must be given when inputs is None; got neither")
         n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+        limits(n_steps, "n_steps")
         return x0, np.zeros((n_steps, 1), dtype=dtype), np.zeros((n, 1), dtype=dtype), n_steps, False
     inputs = _validate.real_array("inputs", inputs, dtype)
     if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
@@ -111,6 +128,7 @@ def trajectory_arguments(net, x0, n_steps, inputs):
         )
     if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
         raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
+    limits(inputs.shape[0], "inputs (its length)")
     return x0, inputs, net.W_in.copy(), inputs.shape[0], True
 
 
@@ -218,16 +236,18 @@ def iterate_grid(
     G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0], "leak": alpha.shape[0]})
     if n == 1:  # the vectorised single-unit kernel computes the same map
         return _run_unit(kernels, activation, W_rec, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype)
+    _grid_limits(G, n, n_steps, n_keep, dtype)
     out = np.empty((G, n_keep, n), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
-    kernels.iterate_grid(
+    _chunks.orbits(
+        kernels,
         activation,
         W_rec,
         np.zeros((n, 1), dtype=dtype),
         b,
         alpha,
         x0,
-        np.zeros((n_steps, 1), dtype=dtype),
+        None,
         n_steps,
         paper,
         leaky,
@@ -236,6 +256,13 @@ def iterate_grid(
         diverged_at,
     )
     return OrbitResult(x=out, diverged=diverged_at >= 0, diverged_at=diverged_at)
+
+
+def _grid_limits(G, n, n_steps, n_keep, dtype):
+    """Refuse a grid whose result and scratch exceed the memory, or whose steps exceed the work cap."""
+    what = f"{G} grid points of {n} units"
+    _validate.memory("n_keep or the grid size", G * n * (n_keep + 8) * dtype.itemsize, f"{what}, keeping {n_keep}")
+    _validate.work("n_steps", G * n_steps * n * n, f"{what} over {n_steps} steps")
 
 
 def _per_point(name, arr, n):
@@ -270,8 +297,9 @@ def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_ke
 
 def _run_unit(kernels, activation, w, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype):
     """Launch the single-unit kernel on arrays holding 1 or G values each."""
+    _grid_limits(G, 1, n_steps, n_keep, dtype)
     w, b, x0, alpha = (np.broadcast_to(a.reshape(-1), (G,)).copy() for a in (w, b, x0, alpha))
     out = np.empty((G, n_keep), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
-    kernels.iterate_grid_unit(activation, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at)
+    _chunks.unit_orbits(kernels, activation, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at)
     return OrbitResult(x=out.reshape(G, n_keep, 1), diverged=diverged_at >= 0, diverged_at=diverged_at)
