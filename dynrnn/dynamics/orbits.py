@@ -137,10 +137,16 @@ def orbit_diagram(
     explicit = np.empty((0, n), dtype=dtype) if x0 is None else states("x0", x0, n, dtype)
     if explicit.shape[0] + n_starts == 0:
         raise ValueError("n_starts must be >= 1 when no x0 is given; got 0")
+    S, V = explicit.shape[0] + n_starts, values.size
+    _validate.memory(
+        "n_starts, n_keep or values",
+        V * S * (n * n + n * (n_keep + 8)) * dtype.itemsize,
+        f"{V} values x {S} starts, keeping {n_keep} states",
+    )
+    _validate.work("n_transient or n_keep", V * S * (n_transient + n_keep) * n * n, f"{V * S} orbits")
     rng = make_rng(seed)
     drawn = rng.uniform(low, high, size=(n_starts, n)).astype(dtype)
     starts = np.concatenate([explicit, drawn])
-    S, V = starts.shape[0], values.size
 
     W_rec, b = _swept(net, spec, values.astype(np.float64), dtype)
     if W_rec.ndim == 3:
@@ -240,6 +246,8 @@ def sensitivity(net, x0, delta, n_steps, *, direction=None, backend="cpu", dtype
         raise ValueError(f"delta must be a positive scalar; got {delta!r}")
     delta = float(delta_arr)
     n_steps = _validate.integer("n_steps", n_steps, minimum=1)
+    nbytes = 2 * K * (n_steps + 1) * n * (dtype.itemsize + 8)
+    _validate.memory("n_steps", nbytes, f"{2 * K} trajectories of {n_steps} steps")
     if direction is None:
         d = np.full((K, n), 1.0 / np.sqrt(n))
     else:
@@ -252,7 +260,14 @@ def sensitivity(net, x0, delta, n_steps, *, direction=None, backend="cpu", dtype
         if np.any(norm == 0):
             raise ValueError("direction must be non-zero; got a zero vector")
         d = np.broadcast_to(d / norm, (K, n)).copy()
-    starts = np.concatenate([x0, (x0 + delta * d).astype(dtype)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        perturbed = (x0 + delta * d).astype(dtype)
+    if not np.all(np.isfinite(perturbed)):
+        raise ValueError(
+            f"delta too large: x0 + delta * direction overflows {np.dtype(dtype)} (delta = {delta}); "
+            "choose a smaller delta"
+        )
+    starts = np.concatenate([x0, perturbed])
     res = simulate(net, net.W_rec, net.b, starts, n_steps, n_steps + 1, backend, dtype)
     x, x_perturbed = res.x[:K], res.x[K:]
     with np.errstate(invalid="ignore", over="ignore"):
@@ -327,6 +342,10 @@ def _range(name, value, n):
         raise ValueError(f"{name} must have shape (2,) or (2, n) with n = {n}; got {_validate.shape_str(arr.shape)}")
     if np.any(arr[0] > arr[1]):
         raise ValueError(f"{name} must be (low, high) with low <= high; got {arr.tolist()}")
+    with np.errstate(over="ignore"):
+        width = arr[1] - arr[0]
+    if not np.all(np.isfinite(width)):
+        raise ValueError(f"{name} must have a finite width high - low (it overflows); got {arr.tolist()}")
     return arr[0], arr[1]
 
 
@@ -369,10 +388,19 @@ def _swept(net, spec, values, dtype):
         b = np.repeat(b[None], V, axis=0)
         b[:, spec[1]] = values
     elif name == "u":
-        b = b[None] + values[:, None] * net.W_in[:, spec[1]].astype(np.float64)[None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = b[None] + values[:, None] * net.W_in[:, spec[1]].astype(np.float64)[None]
     elif name == "W_rec":
         W_rec = np.repeat(W_rec[None], V, axis=0)
         W_rec[:, spec[1], spec[2]] = values
     else:
-        W_rec = values[:, None, None] * W_rec[None]
-    return W_rec.astype(dtype), b.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            W_rec = values[:, None, None] * W_rec[None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        W_rec, b = W_rec.astype(dtype), b.astype(dtype)
+    if not (np.all(np.isfinite(W_rec)) and np.all(np.isfinite(b))):
+        raise ValueError(
+            f"values must keep the swept parameter {spec!r} finite: the network's weights overflow "
+            f"{np.dtype(dtype)} for some value in [{values.min()}, {values.max()}]"
+        )
+    return W_rec, b
