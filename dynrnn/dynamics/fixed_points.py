@@ -159,6 +159,7 @@ def fixed_points(
     tol = _positive("tol", tol)
     dedup_tol = _positive("dedup_tol", dedup_tol)
     hyperbolic_tol = np.sqrt(tol) if hyperbolic_tol is None else _positive("hyperbolic_tol", hyperbolic_tol, zero=True)
+    _limits(net.n_units, n_starts, max_iter, trajectory_steps)
     if not isinstance(slow_points, (bool, np.bool_)):
         raise TypeError(f"slow_points must be a bool; got {type(slow_points).__name__} {slow_points!r}")
     rng = make_rng(seed)
@@ -176,7 +177,12 @@ def fixed_points(
     status = np.empty(S, dtype=np.int64)
     n_iter = np.empty(S, dtype=np.int64)
     residual = np.empty(S)
-    kernels.fixed_points(net.activation, W_rec, b, starts, paper, tol, max_iter, x, status, n_iter, residual)
+    per_start = _newton_work(n, max_iter)
+    chunk = max(1, _config.CHUNK_WORK // per_start)  # starts per kernel call: Ctrl-C lands between calls
+    for lo in range(0, S, chunk):
+        hi = min(S, lo + chunk)
+        part = (x[lo:hi], status[lo:hi], n_iter[lo:hi], residual[lo:hi])
+        kernels.fixed_points(net.activation, W_rec, b, starts[lo:hi], paper, tol, max_iter, *part)
 
     reps, label = _deduplicate(x, residual, status == OK, dedup_tol)
     act = _activation(net.activation)
@@ -206,6 +212,21 @@ def fixed_points(
         slow_q=slow_q,
         form=net.form,
     )
+
+
+def _newton_work(n, max_iter):
+    """Worst-case multiply-adds of one Newton start: an LU solve and up to 40 halvings per step."""
+    return max_iter * (n**3 + 40 * n * n)
+
+
+def _limits(n, n_starts, max_iter, trajectory_steps):
+    """Refuse starts and trajectories that cannot fit in memory, or Newton runs that cannot finish."""
+    n_orbits = n_starts // 2
+    nbytes = (n_orbits * (trajectory_steps + 1) * n + n_starts * n * (n + 12)) * 8
+    what = f"{n_starts} Newton starts with {n_orbits} trajectories of {trajectory_steps} steps"
+    _validate.memory("n_starts or trajectory_steps", nbytes, what)
+    units = n_starts * _newton_work(n, max_iter) + n_orbits * trajectory_steps * n * n
+    _validate.work("n_starts, max_iter or trajectory_steps", units, f"{what}, up to {max_iter} Newton steps each")
 
 
 def _positive(name, value, zero=False):
