@@ -21,7 +21,7 @@ def test_iterate_grid_chunks_equal_one_call(monkeypatch, n_keep):
     rng = np.random.default_rng(0)
     W = rng.normal(size=(5, 2, 2)) * 2.0
     W[0] = 3.0 * np.eye(2)  # linear: overflows
-    call = lambda: dynrnn.iterate_grid(W, [0.1, -0.2], [1e305, 1.0], 11, activation="linear", n_keep=n_keep)  # noqa: E731
+    call = lambda: dynrnn.iterate_grid(W, [0.1, -0.2], [1e305, 1.0], n_steps=11, activation="linear", n_keep=n_keep)  # noqa: E731
     whole, chunked = _both(monkeypatch, call)
     assert_array_equal(whole.x, chunked.x)
     assert_array_equal(whole.diverged_at, chunked.diverged_at)
@@ -31,7 +31,7 @@ def test_iterate_grid_chunks_equal_one_call(monkeypatch, n_keep):
 @pytest.mark.parametrize("n_keep", [1, 4, 21])
 def test_single_unit_grid_chunks_equal_one_call(monkeypatch, n_keep):
     w = np.array([5.0, 1e300, 2.0])
-    call = lambda: dynrnn.iterate_grid(w, -2.5, [0.3, 1e10, -1.0], 20, activation="linear", n_keep=n_keep)  # noqa: E731
+    call = lambda: dynrnn.iterate_grid(w, -2.5, [0.3, 1e10, -1.0], n_steps=20, activation="linear", n_keep=n_keep)  # noqa: E731
     whole, chunked = _both(monkeypatch, call)
     assert_array_equal(whole.x, chunked.x)
     assert_array_equal(whole.diverged_at, chunked.diverged_at)
@@ -50,8 +50,8 @@ def test_ctrl_c_stops_a_long_iterate_grid(tmp_path):
     started = tmp_path / "started"
     code = (
         "import dynrnn, pathlib\n"
-        "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 10, activation='logistic')\n"  # compile first
+        "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=10, activation='logistic')\n"  # compile first
         f"pathlib.Path({str(started)!r}).write_text('go')\n"
-        "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 10**11, activation='logistic')\n"  # minutes
+        "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=10**11, activation='logistic')\n"  # minutes
     )
     interrupt_after_checkpoint(code, started, within=5.0)
