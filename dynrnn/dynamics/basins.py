@@ -142,6 +142,9 @@ def basins(
         raise ValueError(f"n_steps must be >= max_period = {max_period}; got {n_steps}")
     tol = _positive("tol", tol)
     merge_tol = np.sqrt(tol) if merge_tol is None else _positive("merge_tol", merge_tol)
+    points = int(np.prod([a.size for a in axes], dtype=object))
+    nbytes = points * (n * (2 * max_period + 5) + 3 * max_period + len(dims) + 8) * 8
+    _validate.memory("grid", nbytes, f"a grid of {points} points with max_period = {max_period}")
 
     shape = tuple(a.size for a in axes)
     mesh = np.meshgrid(*axes, indexing="ij")
