@@ -81,7 +81,8 @@ def lyapunov_spectrum(net, x0, inputs=None, n_steps=None, *, n_transient=0):
     """
     _check_net(net)
     n_transient = _validate.integer("n_transient", n_transient, minimum=0)
-    x, arrays = _prepare(net, x0, inputs, n_steps)
+    n = net.n_units  # local exponents, their running means and the sorted copies: 5 n numbers a step; QR: n^3
+    x, arrays = _prepare(net, x0, inputs, n_steps, step_bytes=5 * n * 8, step_work=n**3)
     T = x.shape[0] - 1
     if n_transient >= T:
         raise ValueError(f"n_transient must be < n_steps = {T}; got {n_transient}")

@@ -108,14 +108,18 @@ def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
     n_singular = _validate.integer("n_singular", n_singular)
     if not 1 <= n_singular <= n:
         raise ValueError(f"n_singular must lie in [1, n] with n = {n}; got {n_singular}")
-    x, arrays = _prepare(net, x0, inputs, n_steps)
+
+    def windows(T):
+        entries = (T + 1) ** 2 * (2 * n_singular + 2)
+        if entries > _MAX_WINDOW_ENTRIES:
+            raise ValueError(
+                f"n_steps = {T} with n_singular = {n_singular} would hold {entries} numbers for the (T + 1)^2 windows "
+                f"(limit {_MAX_WINDOW_ENTRIES}); use fewer steps, or lyapunov_spectrum for long trajectories"
+            )
+
+    # the step Jacobians and their R factors: 2 n^2 numbers a step; the products: about T n^3 a step
+    x, arrays = _prepare(net, x0, inputs, n_steps, step_bytes=2 * n * n * 8, check=windows)
     T, dtype = x.shape[0] - 1, x.dtype
-    entries = (T + 1) ** 2 * (2 * n_singular + 2)
-    if entries > _MAX_WINDOW_ENTRIES:
-        raise ValueError(
-            f"n_steps = {T} with n_singular = {n_singular} would hold {entries} numbers for the (T + 1)^2 windows "
-            f"(limit {_MAX_WINDOW_ENTRIES}); use fewer steps, or lyapunov_spectrum for long trajectories"
-        )
     from .._kernels import jacobians as kernels
 
     jacobians = np.empty((T, n, n), dtype=dtype)
@@ -148,15 +152,17 @@ def _check_net(net):
         raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
 
 
-def _prepare(net, x0, inputs, n_steps):
+def _prepare(net, x0, inputs, n_steps, **limits):
     """Check the arguments with `iterate`'s rules and lay them out for the kernels.
 
     Returns ``(x, arrays)``: an empty trajectory (T + 1, n) with ``x[0] =
     x0``, and the kernel arguments ``(W_rec, W_in, b, alpha, inputs, paper,
     leaky, driven)`` as writable C-contiguous arrays (Numba compiles
-    read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.
+    read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.  ``limits``
+    (``step_bytes``, ``step_work``, ``check``) go to `trajectory_arguments`, which refuses a
+    trajectory that cannot fit or finish before anything is allocated.
     """
-    x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs)
+    x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs, **limits)
     n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
     alpha = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
