@@ -88,7 +88,7 @@ def real_array(name, value, dtype, *, finite=True):
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real-valued array; got {type(value).__name__}") from exc
+        raise TypeError(f"{name} must be a rectangular real-valued array; got {type(value).__name__}") from exc
     kind = arr.dtype.kind
     if kind == "b" and arr.ndim == 0:
         raise TypeError(f"{name} must be a real number or array; got a bool scalar {arr!r}")

@@ -159,6 +159,10 @@ def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=
     B = next(iter(given.values()))
     if U.shape[1] != B:  # autonomous: inputs of width 0 for every sequence
         U = np.zeros((T, B, m), dtype=dtype)
+    size_name = "n_steps" if inputs is None else "inputs (T x B)"
+    what = f"{B} sequences of {T} steps"
+    _validate.memory(size_name, (T + 1) * B * (8 * n + 3 * q + m) * dtype.itemsize, what)
+    _validate.work(size_name, 3 * T * B * n * (n + m + q), what)
     x0_arr = np.ascontiguousarray(np.broadcast_to(x0_arr, (B, n)), dtype=dtype)
     if contributions == "window" and T * T * (n * (n + m + 1)) > _MAX_WINDOW_ENTRIES:
         raise ValueError(
@@ -269,7 +273,11 @@ def _targets(targets, kind, at, T, q, dtype):
     """Targets as (T_s, B, q) floats: values, or class distributions for the cross-entropy."""
     lead = (T,) if at == "every" else ()
     where = "one per step, shape (T, B, ...)" if at == "every" else "one per sequence, shape (B, ...)"
-    raw = np.asarray(targets)
+    try:
+        raw = np.asarray(targets)
+    except (TypeError, ValueError) as exc:  # a ragged nesting of lists
+        kind_name = type(targets).__name__
+        raise TypeError(f"targets must be a rectangular real-valued array; got a ragged {kind_name}") from exc
     if kind == CROSS_ENTROPY and raw.dtype.kind in "iub" and raw.ndim == len(lead) + 1:
         if raw.dtype.kind == "b":
             raise TypeError(f"targets must be integer class labels or float distributions; got dtype {raw.dtype}")
