@@ -96,13 +96,20 @@ def real_array(name, value, dtype, *, finite=True):
         raise TypeError(f"{name} must be real-valued; got a complex array (dtype {arr.dtype})")
     if kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued numeric array; got dtype {arr.dtype}")
-    arr = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d arrays 0-d
+    given = arr
+    with np.errstate(over="ignore", invalid="ignore"):  # a float64 beyond float32's range: reported below
+        arr = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d arrays 0-d
     if not arr.flags.writeable:
         # Numba types read-only arrays apart and would compile every kernel
         # again for them; a private copy is cheaper.  Kernels never write it.
         arr = arr.copy()
     if finite and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+        if given.dtype.kind in "iu" or np.isfinite(given.ravel()[bad[0]]):
+            raise ValueError(
+                f"{name} must fit in {np.dtype(dtype)}; got {given.ravel()[bad[0]]} at flat index {bad[0]}, "
+                f"beyond its range ({bad.size} entries overflow)"
+            )
         raise ValueError(
             f"{name} must be finite; got {arr.ravel()[bad[0]]} at flat index {bad[0]} ({bad.size} non-finite entries)"
         )
