@@ -55,3 +55,9 @@ MAX_MEMORY = None
 # Long loops run in chunks of about this many multiply-adds (a fraction of a second), so
 # that Ctrl-C (KeyboardInterrupt) is delivered between chunks.
 CHUNK_WORK = 2 * 10**8
+
+# Kernels that carry derivatives along an orbit (`single_unit.iterate_tangents`,
+# `error_surface`, `descend`) restart them at every call, so they are chunked over grid points
+# but not over time: n_steps above this is refused, which keeps one uninterruptible stretch
+# under about a second.  The paper's horizons are 50 steps.
+MAX_UNSPLIT_STEPS = 10**8
