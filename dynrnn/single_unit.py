@@ -8,9 +8,10 @@ plane (`fold_points`, `flip_points`, `fold_curve`, `cusp`).  The root finding li
 
 import numpy as np
 
-from . import _backend, _validate
+from . import _backend, _config, _validate
 from . import _unit_solvers as _solve
 from ._kernels.scalar import ACTIVATIONS
+from .maps import _chunks
 from .maps.activations import gamma as _gamma
 from .results import (
     SingleUnitBifurcations,
@@ -107,9 +108,13 @@ def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu",
         raise ValueError(f"w, b and x0 must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"w, b and x0 must have at least one grid point; got broadcast shape {shape}")
+    G = _grid_limits("w, b and x0", shape, 8)
+    _unsplit_steps(n_steps, G)
     w, b, x0 = (np.broadcast_to(a, shape).reshape(-1).copy() for a in arrays)
     x, dx_dw, dx_db = (np.empty(w.shape, dtype=dtype) for _ in range(3))
-    kernels.iterate_tangents(activation, w, b, x0, n_steps, x, dx_dw, dx_db)
+    for lo, hi in _chunks.items(G, 4 * n_steps):  # Ctrl-C lands between chunks of grid points
+        part = (x[lo:hi], dx_dw[lo:hi], dx_db[lo:hi])
+        kernels.iterate_tangents(activation, w[lo:hi], b[lo:hi], x0[lo:hi], n_steps, *part)
     diverged = ~(np.isfinite(x) & np.isfinite(dx_dw) & np.isfinite(dx_db))
     return TangentResult(
         x=x.reshape(shape), dx_dw=dx_dw.reshape(shape), dx_db=dx_db.reshape(shape), diverged=diverged.reshape(shape)
@@ -130,8 +135,26 @@ def _broadcast(**named):
         raise ValueError(f"{names} must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"{' and '.join(arrays)} must have at least one grid point; got broadcast shape {shape}")
+    _grid_limits(" and ".join(arrays), shape, 40)  # the solvers' per-point results and scratch
     flat = [np.broadcast_to(a, shape).reshape(-1).copy() for a in arrays.values()]
     return flat, shape
+
+
+def _grid_limits(names, shape, numbers_per_point):
+    """The grid size of ``shape``, after refusing a grid that cannot fit in memory (8-byte numbers)."""
+    G = int(np.prod(shape, dtype=object))
+    _validate.memory(names, G * numbers_per_point * 8, f"a grid of {G} points")
+    return G
+
+
+def _unsplit_steps(n_steps, G):
+    """Refuse ``n_steps`` beyond ``_config.MAX_UNSPLIT_STEPS`` or beyond the work cap."""
+    if n_steps > _config.MAX_UNSPLIT_STEPS:
+        raise ValueError(
+            f"n_steps must be <= {_config.MAX_UNSPLIT_STEPS} (dynrnn._config.MAX_UNSPLIT_STEPS): the derivatives "
+            f"are carried in one uninterruptible pass per grid point; got {n_steps}"
+        )
+    _validate.work("n_steps", 4 * G * n_steps, f"{G} grid points over {n_steps} steps")
 
 
 def _smooth(activation):
@@ -327,9 +350,10 @@ def period2_orbits(w, b, activation="logistic"):
 # ---------------------------------------------------------------------------
 def _bifurcations(w, activation, kind):
     _smooth(activation)
-    w = _validate.real_array("w", w, np.float64)
+    w = _validate.real_array("w", w, np.float64).copy()  # the result is read-only: never the caller's array
     if w.size == 0:
         raise ValueError("w must have at least one value; got an empty array")
+    _grid_limits("w", w.shape, 12)
     x, b = _solve.bifurcations(activation, w, kind)
     return SingleUnitBifurcations(w=w, b=b, x=x, kind=kind, activation=activation)
 
@@ -542,7 +566,8 @@ def fold_curve(activation="logistic", w=None, *, w_max=10.0, n=201):
     _smooth(activation)
     if w is None:
         n = _validate.integer("n", n, minimum=2)
-        w_max = float(_validate.real_array("w_max", w_max, np.float64))
+        _grid_limits("n", (n,), 14)
+        w_max = _validate.finite_scalar("w_max", w_max)
         w_c = 1.0 / _gamma(activation)
         if w_max <= w_c:
             raise ValueError(f"w_max must exceed the cusp weight {w_c} for {activation!r}; got {w_max}")

@@ -18,6 +18,13 @@ def chunk_steps(items, cost_per_item_step):
     return max(1, _config.CHUNK_WORK // max(1, items * cost_per_item_step))
 
 
+def items(n_items, cost_per_item):
+    """``(lo, hi)`` spans of ``n_items`` items, each about ``_config.CHUNK_WORK`` multiply-adds (at least one item)."""
+    chunk = max(1, _config.CHUNK_WORK // max(1, cost_per_item))
+    for lo in range(0, n_items, chunk):
+        yield lo, min(n_items, lo + chunk)
+
+
 def _spans(n_steps, chunk):
     t0 = 0
     while t0 < n_steps:
