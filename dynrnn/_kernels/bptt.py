@@ -1,4 +1,4 @@
-"""CPU kernels of backpropagation through time, built from ``scalar_bptt.py``.
+"""CPU kernels of backpropagation through time, built from the cell (``cells/rnn.py``) and ``scalar_bptt.py``.
 
 The whole batch advances one step at a time: the step's matrix product
 (``S_{t-1} W_rec^T`` forward, ``Delta_t W_rec`` backward, each (B, n) by
@@ -19,13 +19,14 @@ import numpy as np
 from numba import njit
 
 from .. import _config
+from ..cells import rnn
 from . import cache, cpu, scalar_bptt
 
 cache.configure()  # before the first dispatcher: where its compiled code is kept
 
 _device = njit(inline="always", **_config.JIT_OPTIONS)
-_delta = _device(scalar_bptt.delta)
-_carry_back = _device(scalar_bptt.carry_back)
+_delta = _device(rnn.delta)
+_carry_back = _device(rnn.carry_back)
 # Called, not inlined: one compiled loss head serves every activation, and
 # it runs once per scored step and sequence, not per unit.
 _loss_head = njit(**_config.JIT_OPTIONS)(scalar_bptt.make_loss_head(cpu._exp))
@@ -34,7 +35,7 @@ _loss_head = njit(**_config.JIT_OPTIONS)(scalar_bptt.make_loss_head(cpu._exp))
 @functools.cache
 def _bptt_kernel(name):
     sigma_dsigma = cpu.activation(name)[2]
-    activate = _device(scalar_bptt.make_activate(sigma_dsigma))
+    activate = cpu.cell(name).activate
 
     @njit(**_config.JIT_OPTIONS)
     def kernel(WT, W_inT, W_rec, b, alpha, W_out, b_out, x0, U, P, kind, every, paper, leaky, driven, scale,

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
+from ..cells import rnn
 from . import cache, scalar, scalar_surface
 
 cache.configure()  # before the first dispatcher: where its compiled code is kept
@@ -26,6 +27,12 @@ _tanh = _device(scalar.make_tanh(_exp))
 def activation(name):
     """Compiled ``(sigma, dsigma, sigma_dsigma)`` for ``name``, from the vectorisable exp and tanh."""
     return tuple(_device(f) for f in scalar.make_activation(name, _exp, _tanh))
+
+
+@functools.cache
+def cell(name):
+    """The RNN cell (``cells/rnn.py``) compiled for ``name``: a ``rnn.Compiled`` of inlined device functions."""
+    return rnn.build(_device, *activation(name))
 
 
 @functools.cache
@@ -50,8 +57,7 @@ def ufuncs(name):
 # ---------------------------------------------------------------------------
 @functools.cache
 def _orbit_kernel(name):
-    sigma = activation(name)[0]
-    orbit = _device(scalar.make_orbit(_device(scalar.make_rnn_step(sigma))))
+    orbit = _device(scalar.make_orbit(cell(name).state_step))
 
     @njit(parallel=True, **_config.JIT_OPTIONS)
     def kernel(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out, diverged_at):
@@ -92,7 +98,7 @@ def iterate_grid(name, W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky,
 # ---------------------------------------------------------------------------
 @functools.cache
 def _unit_block(name):
-    unit_step = _device(scalar.make_unit_step(activation(name)[0]))
+    unit_step = cell(name).unit_step
 
     @njit(**_config.JIT_OPTIONS)
     def block(w, b, alpha, x, n_steps, paper, leaky, keep_from, out, diverged_at):
@@ -156,7 +162,7 @@ def iterate_grid_unit(name, w, b, alpha, x0, n_steps, paper, leaky, out, diverge
 
 @functools.cache
 def _tangent_kernel(name):
-    step = _device(scalar.make_unit_tangent_step(activation(name)[2]))
+    step = cell(name).unit_tangent_step
 
     @njit(**_config.JIT_OPTIONS)
     def block(w, b, x, dx_dw, dx_db, n_steps):
@@ -192,6 +198,52 @@ def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
 # ---------------------------------------------------------------------------
 # Fixed points: damped Newton from many starts, one start per iteration.
 # ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------
+# The step and its Jacobian at given points (for NumPy-side analysis).
+# ---------------------------------------------------------------------------
+@functools.cache
+def _step_jacobian_kernel(name):
+    state_step = cell(name).state_step
+    step_jacobian = cell(name).step_jacobian
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_rec, W_in, b, alpha, X, U, paper, leaky, driven, F, S, D, J):
+        for p in range(X.shape[0]):
+            state_step(W_rec, W_in, b, alpha, X[p], U[p], paper, leaky, driven, S[p], F[p])
+            step_jacobian(W_rec, W_in, b, alpha, X[p], U[p], paper, leaky, driven, D[p], J[p])
+
+    return kernel
+
+
+def step_jacobians(name, W_rec, W_in, b, alpha, X, U, paper):
+    """The cell's step and step Jacobian at each of P points, in float64.
+
+    ``X`` (P, n) are the states and ``U`` (P, m) the inputs driving their
+    steps (None: undriven); ``alpha`` (n,) is the leak (None: no leak).
+    Returns ``(F, S, D, J)``: the next states ``F`` (P, n), the observed
+    states ``S = observe(X)`` and the slopes ``D`` (P, n) (see
+    ``cells/rnn.py``), and the Jacobians ``J = dF/dX`` (P, n, n), with the
+    leak.  What the NumPy-side analysis (basins, fixed-point
+    classification, continuation) uses instead of writing the map again.
+    """
+
+    def f64(a, shape):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=np.float64), shape))
+
+    X = np.array(X, dtype=np.float64, ndmin=2)
+    P, n = X.shape
+    driven = U is not None and np.shape(U)[-1] > 0
+    m = np.shape(U)[-1] if driven else 0
+    W_in = f64(W_in, (n, m)) if driven else np.zeros((n, 0))
+    U = f64(U, (P, m)) if driven else np.zeros((P, 0))
+    leaky = alpha is not None
+    alpha = f64(alpha, (n,)) if leaky else np.zeros(n)
+    F, S, D = np.empty((P, n)), np.empty((P, n)), np.empty((P, n))
+    J = np.empty((P, n, n))
+    _step_jacobian_kernel(name)(f64(W_rec, (n, n)), W_in, f64(b, (n,)), alpha, X, U, paper, leaky, driven, F, S, D, J)
+    return F, S, D, J
+
+
 # Called, not inlined: Numba's inlining of the solver's three residual calls
 # made it compile several times slower, and a call per Newton step is cheap.
 _solver = njit(**_config.JIT_OPTIONS)
@@ -199,7 +251,7 @@ _solver = njit(**_config.JIT_OPTIONS)
 
 @functools.cache
 def _fixed_point_kernel(name):
-    residual = _solver(scalar.make_fixed_point_residual(activation(name)[2]))
+    residual = _solver(scalar.make_fixed_point_residual(cell(name).state_step, cell(name).step_jacobian))
     newton = _solver(scalar.make_fixed_point_newton(residual, _solver(scalar.lu_solve)))
 
     @njit(parallel=True, **_config.JIT_OPTIONS)

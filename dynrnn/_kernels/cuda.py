@@ -17,6 +17,7 @@ import numpy as np
 from numba import cuda
 
 from .. import _config
+from ..cells import rnn
 from . import scalar, scalar_surface
 
 _device = cuda.jit(device=True)
@@ -26,6 +27,12 @@ _device = cuda.jit(device=True)
 def activation(name):
     """Device ``(sigma, dsigma, sigma_dsigma)`` for ``name``, using libdevice exp."""
     return tuple(_device(f) for f in scalar.make_activation(name, math.exp))
+
+
+@functools.cache
+def cell(name):
+    """The RNN cell (``cells/rnn.py``) compiled for ``name`` as device functions: a ``rnn.Compiled``."""
+    return rnn.build(_device, *activation(name))
 
 
 @contextlib.contextmanager
@@ -50,8 +57,7 @@ def _launch_config(n_items):
 
 @functools.cache
 def _orbit_kernel(name):
-    sigma = activation(name)[0]
-    orbit = _device(scalar.make_orbit(_device(scalar.make_rnn_step(sigma))))
+    orbit = _device(scalar.make_orbit(cell(name).state_step))
 
     @cuda.jit
     def kernel(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out, diverged_at):
@@ -133,7 +139,7 @@ def iterate_grid_unit(name, w, b, alpha, x0, n_steps, paper, leaky, out, diverge
 
 @functools.cache
 def _tangent_kernel(name):
-    step = _device(scalar.make_unit_tangent_step(activation(name)[2]))
+    step = cell(name).unit_tangent_step
 
     @cuda.jit
     def kernel(w, b, x0, n_steps, x, dx_dw, dx_db):
@@ -161,7 +167,7 @@ def iterate_tangents(name, w, b, x0, n_steps, x, dx_dw, dx_db):
 
 @functools.cache
 def _fixed_point_kernel(name):
-    residual = _device(scalar.make_fixed_point_residual(activation(name)[2]))
+    residual = _device(scalar.make_fixed_point_residual(cell(name).state_step, cell(name).step_jacobian))
     newton = _device(scalar.make_fixed_point_newton(residual, _device(scalar.lu_solve)))
 
     @cuda.jit

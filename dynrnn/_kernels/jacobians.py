@@ -1,10 +1,11 @@
 """CPU kernels for Jacobian products (eq. 5) and Lyapunov exponents; CPU only (no ``backend`` argument).
 
-The first part is plain Python in the Numba subset (scalar loops, ``math``,
-no allocation, no exceptions): the step Jacobian of every form, Householder
-reflections, the QR step shared by `jacobian_products` and
-`lyapunov_spectrum`, and the largest singular values of a matrix.  The
-second part compiles it with ``njit`` and holds the kernels and launchers.
+The step and its Jacobian come from the cell (``cells/rnn.py``).  The first
+part is plain Python in the Numba subset (scalar loops, ``math``, no
+allocation, no exceptions): Householder reflections, the QR step shared by
+`jacobian_products` and `lyapunov_spectrum`, and the largest singular values
+of a matrix.  The second part compiles it with ``njit`` and holds the kernels
+and launchers.
 
 One Benettin pass factors every step, ``J_i Q_{i-1} = Q_i R_i`` with
 ``Q_0 = I``, so that ``P_{t,k} = J_t ... J_{k+1} = Q_t (R_t ... R_{k+1}) Q_k^T``
@@ -23,7 +24,8 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from . import cache, cpu, scalar
+from ..cells import rnn
+from . import cache, cpu
 
 cache.configure()  # before the first dispatcher: where its compiled code is kept
 
@@ -42,40 +44,6 @@ def linear_dsigma(z):
     stay exact even where the trajectory itself overflows.
     """
     return 1.0
-
-
-def make_step_jacobian(dsigma):
-    """Return ``step_jacobian(W_rec, W_in, b, alpha, x, u, paper, leaky, driven, ds, J)``.
-
-    Writes ``J = dx_i / dx_{i-1}`` (column convention) for the step from
-    ``x = x_{i-1}`` driven by ``u = u_i`` (read only when ``driven``); ``ds``
-    is scratch of length n.  Paper form (eq. 2): ``J_F = W_rec diag(sigma'(x))``;
-    standard form: ``J_F = diag(sigma'(a)) W_rec`` with
-    ``a = W_rec x + W_in u + b``; leaky: ``J = diag(alpha) + diag(1 - alpha) J_F``.
-    """
-
-    def step_jacobian(W_rec, W_in, b, alpha, x, u, paper, leaky, driven, ds, J):
-        n = x.shape[0]
-        for i in range(n):
-            if paper:
-                ds[i] = dsigma(x[i])
-            else:
-                acc = b[i]
-                for j in range(n):
-                    acc += W_rec[i, j] * x[j]
-                if driven:
-                    for k in range(u.shape[0]):
-                        acc += W_in[i, k] * u[k]
-                ds[i] = dsigma(acc)
-        for i in range(n):
-            for j in range(n):
-                J[i, j] = W_rec[i, j] * (ds[j] if paper else ds[i])
-            if leaky:
-                for j in range(n):
-                    J[i, j] *= 1.0 - alpha[i]
-                J[i, i] += alpha[i]
-
-    return step_jacobian
 
 
 def vector_norm(x):
@@ -355,11 +323,12 @@ _top_singular_values = _solver(make_top_singular_values(_reflector, _reflect_row
 
 @functools.cache
 def _trajectory_kernel(name):
-    sigma, dsigma, _ = cpu.activation(name)
-    if name == "linear":
-        dsigma = njit(inline="always", **_config.JIT_OPTIONS)(linear_dsigma)
-    rnn_step = njit(inline="always", **_config.JIT_OPTIONS)(scalar.make_rnn_step(sigma))
-    step_jacobian = _solver(make_step_jacobian(dsigma))
+    cell = cpu.cell(name)
+    rnn_step = cell.state_step
+    slopes = cell.slopes
+    if name == "linear":  # slopes of 1 even where the state is not finite (see linear_dsigma)
+        slopes = cpu._device(rnn.make_slopes(cpu._device(linear_dsigma), cell.affine))
+    step_jacobian = _solver(rnn.make_step_jacobian(slopes, cell.jacobian))
 
     @njit(**_config.JIT_OPTIONS)
     def kernel(W_rec, W_in, b, alpha, x, inputs, paper, leaky, driven, s, jacobians):

@@ -228,68 +228,13 @@ def make_activation(name, exp, tanh=math.tanh):
 
 
 # ---------------------------------------------------------------------------
-# One unit: the map x <- w sigma(x) + b (paper form) or sigma(w x + b).
+# n units: one orbit of the cell's map (``dynrnn/cells/rnn.py``: eq. (2), its
+# standard form and leaky versions).
 # ---------------------------------------------------------------------------
-def make_unit_step(sigma):
-    """Return ``unit_step(x, w, b, alpha, paper, leaky)`` for a single unit.
-
-    Paper form (eq. 2): ``F = w sigma(x) + b``; standard form:
-    ``F = sigma(w x + b)``.  With ``leaky``: ``alpha x + (1 - alpha) F``.
-    """
-
-    def unit_step(x, w, b, alpha, paper, leaky):
-        f = w * sigma(x) + b if paper else sigma(w * x + b)
-        return alpha * x + (1.0 - alpha) * f if leaky else f
-
-    return unit_step
-
-
-def make_unit_tangent_step(sigma_dsigma):
-    """Return the paper-form unit step carrying d x / d w and d x / d b.
-
-    ``x' = w s + b``, ``(dx/dw)' = s + w s' dx/dw``, ``(dx/db)' = 1 + w s' dx/db``
-    with ``s, s' = sigma(x), sigma'(x)`` (forward-mode chain rule).
-    """
-
-    def unit_tangent_step(x, dx_dw, dx_db, w, b):
-        s, ds = sigma_dsigma(x)
-        wds = w * ds
-        return w * s + b, s + wds * dx_dw, 1.0 + wds * dx_db
-
-    return unit_tangent_step
-
-
-# ---------------------------------------------------------------------------
-# n units: one orbit of eq. (2), its standard form and leaky versions.
-# ---------------------------------------------------------------------------
-def make_rnn_step(sigma):
-    """Return ``rnn_step(W_rec, W_in, b, alpha, x, u, paper, leaky, driven, s, out)``.
-
-    Writes the next state into ``out`` (length n); ``s`` is scratch of length n.
-    Paper form: ``x' = W_rec sigma(x) + W_in u + b`` (Pascanu et al. 2013,
-    eq. 2); standard form: ``x' = sigma(W_rec x + W_in u + b)``; leaky:
-    ``alpha x + (1 - alpha) x'``.  ``u`` is read only when ``driven``.
-    """
-
-    def rnn_step(W_rec, W_in, b, alpha, x, u, paper, leaky, driven, s, out):
-        n = x.shape[0]
-        for j in range(n):
-            s[j] = sigma(x[j]) if paper else x[j]
-        for i in range(n):
-            acc = b[i]
-            for j in range(n):
-                acc += W_rec[i, j] * s[j]
-            if driven:
-                for k in range(u.shape[0]):
-                    acc += W_in[i, k] * u[k]
-            f = acc if paper else sigma(acc)
-            out[i] = alpha[i] * x[i] + (1.0 - alpha[i]) * f if leaky else f
-
-    return rnn_step
-
-
-def make_orbit(rnn_step):
+def make_orbit(state_step):
     """Return ``orbit(W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, work, out)``.
+
+    ``state_step`` is the cell's compiled step (``cells/rnn.py``).
 
     Iterates ``n_steps`` steps from ``x0`` and writes the last ``n_keep =
     out.shape[0]`` states (oldest first) into ``out``; ``work`` is scratch of
@@ -311,7 +256,7 @@ def make_orbit(rnn_step):
         for t in range(1, n_steps + 1):
             src = work[(t - 1) % 2]
             dst = work[t % 2]
-            rnn_step(W_rec, W_in, b, alpha, src, inputs[t - 1], paper, leaky, driven, work[2], dst)
+            state_step(W_rec, W_in, b, alpha, src, inputs[t - 1], paper, leaky, driven, work[2], dst)
             finite = True
             for i in range(n):
                 if not math.isfinite(dst[i]):
@@ -337,40 +282,26 @@ _ARMIJO = 1e-4  # sufficient decrease of ||F(x) - x||^2 along the Newton step
 _MAX_HALVINGS = 40  # backtracking: step lengths 1, 1/2, ..., 2**-39
 
 
-def make_fixed_point_residual(sigma_dsigma):
+def make_fixed_point_residual(state_step, step_jacobian):
     """Return ``residual(W_rec, b, x, paper, jacobian, s, ds, r, J)``.
 
     Writes ``r = F(x) - x`` for the autonomous map ``F`` (paper form
     ``W_rec sigma(x) + b``, eq. 2; standard form ``sigma(W_rec x + b)``) and,
-    when ``jacobian``, ``J = J_F(x) - I`` with ``J_F = W_rec diag(sigma'(x))``
-    (paper) or ``diag(sigma'(W_rec x + b)) W_rec`` (standard).  ``s`` and
-    ``ds`` are scratch of length n.  Returns ``||r||^2``.
+    when ``jacobian``, ``J = J_F(x) - I``, from the cell's compiled
+    ``state_step`` and ``step_jacobian`` (``cells/rnn.py``; no input, no
+    leak: a leak does not move fixed points).  ``s`` and ``ds`` are scratch
+    of length n.  Returns ``||r||^2``.
     """
 
     def fixed_point_residual(W_rec, b, x, paper, jacobian, s, ds, r, J):
         n = x.shape[0]
-        for i in range(n):  # the arguments of sigma: x (paper) or W_rec x + b (standard)
-            if paper:
-                r[i] = x[i]
-            else:
-                acc = b[i]
-                for j in range(n):
-                    acc += W_rec[i, j] * x[j]
-                r[i] = acc
-        for i in range(n):  # one call site: sigma is inlined once
-            s[i], ds[i] = sigma_dsigma(r[i])
+        # Undriven and without leak: W_in, alpha and u are never read (b stands in for them).
+        state_step(W_rec, W_rec, b, b, x, b, paper, False, False, s, r)
         for i in range(n):
-            if paper:
-                acc = b[i]
-                for j in range(n):
-                    acc += W_rec[i, j] * s[j]
-                r[i] = acc - x[i]
-            else:
-                r[i] = s[i] - x[i]
+            r[i] -= x[i]
         if jacobian:
+            step_jacobian(W_rec, W_rec, b, b, x, b, paper, False, False, ds, J)
             for i in range(n):
-                for j in range(n):
-                    J[i, j] = W_rec[i, j] * (ds[j] if paper else ds[i])
                 J[i, i] -= 1.0
         sq = 0.0
         for i in range(n):

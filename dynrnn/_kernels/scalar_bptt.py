@@ -15,9 +15,11 @@ Conventions, for a batch element at step t (paper form / standard form):
   of eq. (4) are ``delta_t s_{t-1}^T`` (W_rec), ``delta_t u_t^T`` (W_in) and
   ``delta_t`` (b).
 
-The matrix products of a step (``S_{t-1} W_rec^T`` forward, ``Delta_t
-W_rec`` backward, over the whole batch) are left to the kernels, which call
-BLAS; what is here is the per-unit math around them.
+The per-unit step and its vector-Jacobian product (``activate``, ``delta``,
+``carry_back``) are the cell's (``cells/rnn.py``); the matrix products of a
+step (``S_{t-1} W_rec^T`` forward, ``Delta_t W_rec`` backward, over the
+whole batch) are left to the kernels, which call BLAS.  What is here is the
+loss head.
 """
 
 import math
@@ -29,45 +31,6 @@ LOSS_CODES = {
     "readout_squared_error": READOUT_SQUARED_ERROR,
     "cross_entropy": CROSS_ENTROPY,
 }
-
-
-def make_activate(sigma_dsigma):
-    """Return ``activate(a, z_prev, alpha, paper, leaky) -> (z, s, d)`` for one unit.
-
-    ``a`` is the affine part of the step, ``W_rec s_{t-1} + W_in u_t + b``.
-    Paper form (eq. 2): ``z = a`` (leaky: ``alpha z_prev + (1 - alpha) a``),
-    ``s, d = sigma(z), sigma'(z)``; standard form: ``z = sigma(a)`` (leaky:
-    ``alpha z_prev + (1 - alpha) sigma(a)``), ``s = z``, ``d = sigma'(a)``.
-    """
-
-    def activate(a, z_prev, alpha, paper, leaky):
-        if paper:
-            z = alpha * z_prev + (1.0 - alpha) * a if leaky else a
-            s, d = sigma_dsigma(z)
-            return z, s, d
-        h, d = sigma_dsigma(a)
-        z = alpha * z_prev + (1.0 - alpha) * h if leaky else h
-        return z, z, d
-
-    return activate
-
-
-def delta(g, d, alpha, paper, leaky):
-    """``delta_t = dE/da_t`` of one unit from ``g = dE/dz_t`` (see `make_activate`)."""
-    gi = (1.0 - alpha) * g if leaky else g
-    return gi if paper else d * gi
-
-
-def carry_back(g, v, d_prev, alpha, paper, leaky):
-    """One unit of ``J_t^T g`` given ``v = (W_rec^T delta_t)``.
-
-    ``J_t = dz_t/dz_{t-1}`` is ``diag(alpha) + diag(1 - alpha) W_rec
-    diag(sigma'(x_{t-1}))`` in the paper form (eq. 5) and ``diag(alpha) +
-    diag(1 - alpha) diag(sigma'(a_t)) W_rec`` in the standard form (no leak:
-    alpha = 0); ``d_prev`` is ``sigma'(x_{t-1})`` (read in the paper form).
-    """
-    back = d_prev * v if paper else v
-    return alpha * g + back if leaky else back
 
 
 def make_loss_head(exp):

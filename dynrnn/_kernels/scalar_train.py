@@ -157,8 +157,8 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
         products = (gemm_nn, *(jit(f) for f in blocked.make_step_sums(gemm_tn, column_sums)))
     gemm_nn, gemm_tn_steps, column_sums_steps = products
     cell_drive = jit(rnn.make_drive(gemm_nn, span))
-    cell_step = jit(rnn.make_step(sigma_dsigma, gemm_nn, span))
-    cell_vjp = jit(rnn.make_vjp(gemm_nn, span))
+    cell_step = jit(rnn.make_step(jit(rnn.make_activate(sigma_dsigma, jit(rnn.mix))), gemm_nn, span))
+    cell_vjp = jit(rnn.make_vjp(jit(rnn.delta), gemm_nn, span))
     loss_head = jit(scalar_bptt.make_loss_head(exp))
     global_norm = jit(make_global_norm(jit(_sum_squares), jit(_max_abs), jit(_sum_scaled)))
     sgd = jit(make_sgd(span))

@@ -177,6 +177,9 @@ def descend(
     _backend.get(backend)
     w_start, b_start = _starts(w0, b0)
     S = w_start.size
+    what = f"{S} starts over {n_iter} updates"
+    _validate.memory("n_iter or the starts", (n_iter + 1) * S * 49, what)  # 6 float64 and a bool per update
+    _validate.work("n_iter or n_steps", 8 * (n_iter + 1) * S * n_steps, f"{what} of {n_steps} steps")
 
     w = np.empty((n_iter + 1, S))
     b = np.empty((n_iter + 1, S))

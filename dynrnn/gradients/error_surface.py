@@ -10,8 +10,9 @@ paper's Fig. 6 shows and that throws plain gradient descent off the valley.
 
 import numpy as np
 
-from .. import _backend, _validate
+from .. import _backend, _config, _validate
 from .._kernels.scalar import ACTIVATIONS
+from ..maps import _chunks
 from ..maps.activations import activation as _activation
 from ..results.surface import ErrorSurfaceResult, WallResult
 
@@ -27,8 +28,21 @@ _MAX_ZOOMS = 64  # each zoom narrows a bracket about 10-fold: far below float64 
 def _evaluate(kernels, activation, w, b, x0, target, n_steps, dtype):
     """Run the kernel on flat C-contiguous arrays of one shape; return (E, dE_dw, dE_db, hessian_max_eig, x)."""
     outs = tuple(np.empty(w.shape, dtype=dtype) for _ in range(5))
-    kernels.error_surface(activation, w, b, x0, dtype.type(target), n_steps, *outs)
+    for lo, hi in _chunks.items(w.size, 8 * n_steps):  # Ctrl-C lands between chunks of points
+        part = tuple(a[lo:hi] for a in outs)
+        kernels.error_surface(activation, w[lo:hi], b[lo:hi], x0[lo:hi], dtype.type(target), n_steps, *part)
     return outs
+
+
+def _limits(names, points, n_steps, numbers_per_point):
+    """Refuse grids that cannot fit in memory and horizons or evaluations that cannot finish."""
+    _validate.memory(names, points * numbers_per_point * 8, f"{points} points")
+    if n_steps > _config.MAX_UNSPLIT_STEPS:
+        raise ValueError(
+            f"n_steps must be <= {_config.MAX_UNSPLIT_STEPS} (dynrnn._config.MAX_UNSPLIT_STEPS): the derivatives "
+            f"are carried in one uninterruptible pass per point; got {n_steps}"
+        )
+    _validate.work(f"{names} or n_steps", 8 * points * n_steps, f"{points} points over {n_steps} steps")
 
 
 def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="logistic", backend="cpu", dtype=np.float64):
@@ -137,6 +151,7 @@ def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="logistic"
         raise ValueError(f"w, b and x0 must broadcast to one shape; got {shapes}") from None
     if 0 in shape:
         raise ValueError(f"w, b and x0 must have at least one grid point; got broadcast shape {shape}")
+    _limits("w, b and x0", int(np.prod(shape, dtype=object)), n_steps, 16)
     flat = [np.broadcast_to(a, shape).reshape(-1).copy() for a in arrays]
     E, dE_dw, dE_db, lam, x = _evaluate(kernels, activation, *flat, target, n_steps, dtype)
     outs = (E, dE_dw, dE_db, lam, x)
@@ -371,6 +386,12 @@ def error_surface_wall(
     lo, hi = float(rng[0]), float(rng[1])
     if not lo < hi:
         raise ValueError(f"b_range must have low < high; got ({lo}, {hi})")
+    if not np.isfinite(hi - lo):
+        raise ValueError(f"b_range must have a finite width high - low (it overflows float64); got ({lo}, {hi})")
+    # the coarse grid, then up to _MAX_ZOOMS zooms of _ZOOM_SAMPLES for two candidates, and the rise
+    evaluations = n_grid + 4 * _MAX_ZOOMS * _ZOOM_SAMPLES
+    _limits("n_grid or w", w_arr.size * n_grid, n_steps, 12)
+    _validate.work("n_grid, w or n_steps", 8 * w_arr.size * evaluations * n_steps, f"{w_arr.size} weights")
     kernels = _backend.get(backend)
 
     sample = _Sampler(kernels, activation, x0, target, n_steps)
