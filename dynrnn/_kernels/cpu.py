@@ -281,7 +281,8 @@ def fixed_points(name, W_rec, b, x0, paper, tol, max_iter, x, status, n_iter, re
 # ---------------------------------------------------------------------------
 @functools.cache
 def _surface_kernel(name):
-    sigma_d2 = _device(scalar_surface.make_sigma_derivatives(name, _exp, _device(scalar.make_second_derivative(name))))
+    second = _device(scalar.make_second_derivative(name))
+    sigma_d2 = _device(scalar_surface.make_sigma_derivatives(activation(name)[2], second))
     step = _device(scalar_surface.make_unit_surface_step(sigma_d2))
     loss = _device(scalar_surface.make_unit_surface_loss(sigma_d2))
 

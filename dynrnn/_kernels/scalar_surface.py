@@ -11,46 +11,20 @@ import math
 # One unit, x_t = w sigma(x_{t-1}) + b, E = (sigma(x_T) - target)^2: the
 # state with its first and second derivatives in (w, b), in forward mode.
 # ---------------------------------------------------------------------------
-def make_sigma_derivatives(name, exp, second):
-    """Return ``sigma_d2(z) -> (sigma(z), sigma'(z), sigma''(z))`` for the activation ``name``.
+def make_sigma_derivatives(sigma_dsigma, second):
+    """Return ``sigma_d2(z) -> (sigma(z), sigma'(z), sigma''(z))`` from the activation table.
 
-    ``exp`` is the compiled exponential, as for `make_activation`, and
-    ``second`` the compiled ``scalar.make_second_derivative(name)``.  logistic:
-    one exp of ``-|z|`` (no overflow; sigma and sigma' keep full relative
-    accuracy in both tails) and ``sigma'' = sigma' (1 - 2 sigma)``; tanh:
-    ``sigma'' = -2 sigma sigma'``; relu and linear: ``sigma'' = 0`` (relu
-    takes ``sigma'(0) = 0``).  NaN gives NaN in all three.
+    ``sigma_dsigma`` is the backend's compiled activation
+    (``scalar.make_activation``) and ``second`` the compiled
+    ``scalar.make_second_derivative`` of the same name: logistic
+    ``sigma' (1 - 2 sigma)``, tanh ``-2 sigma sigma'``, relu and linear 0
+    (relu takes ``sigma'(0) = 0``).  NaN gives NaN in all three.
     """
-    if name == "logistic":
 
-        def sigma_d2(z):
-            e = exp(-abs(z))
-            d = 1.0 / (1.0 + e)
-            s = d if z >= 0.0 else e * d
-            s1 = e * d * d
-            return s, s1, second(s, s1)  # NaN z: exp gives NaN, hence all three are NaN
+    def sigma_d2(z):
+        s, s1 = sigma_dsigma(z)
+        return s, s1, second(s, s1)
 
-    elif name == "tanh":
-
-        def sigma_d2(z):
-            s = math.tanh(z)
-            s1 = 1.0 - s * s
-            return s, s1, second(s, s1)
-
-    elif name == "relu":
-
-        def sigma_d2(z):
-            nan_or_zero = 0.0 if z == z else z
-            return (0.0 if z <= 0.0 else z), (1.0 if z > 0.0 else nan_or_zero), nan_or_zero
-
-    elif name == "linear":
-
-        def sigma_d2(z):
-            nan_or_zero = 0.0 if z == z else z
-            return z, nan_or_zero + 1.0, nan_or_zero
-
-    else:  # pragma: no cover - names are validated before this is reached
-        raise ValueError(f"unknown activation {name!r}")
     return sigma_d2
 
 

@@ -14,6 +14,9 @@ between workers, so a worker only ever reads the rows it wrote and a time
 step needs no synchronisation; only the reductions over the batch (the
 weight gradients) do.
 
-- `rnn`: the vanilla RNN of Pascanu et al. (2013), standard form
-  ``h_t = sigma(W_rec h_{t-1} + W_in u_t + b)`` (the task model).
-"""
+- `rnn`: the vanilla RNN of Pascanu et al. (2013), eq. (2), in the paper and
+  standard forms and with leak: one unit, one state vector (step, slopes,
+  step Jacobian, JVP, VJP) and a batch of rows (the task model's training
+  step and its VJP).  ``rnn.build(jit, sigma, dsigma, sigma_dsigma)``
+  compiles it for a backend; ``_kernels/cpu.py`` and ``_kernels/cuda.py``
+  cache one build per activation (``cell(name)``).
