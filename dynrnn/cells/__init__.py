@@ -20,3 +20,4 @@ weight gradients) do.
   step and its VJP).  ``rnn.build(jit, sigma, dsigma, sigma_dsigma)``
   compiles it for a backend; ``_kernels/cpu.py`` and ``_kernels/cuda.py``
   cache one build per activation (``cell(name)``).
+"""

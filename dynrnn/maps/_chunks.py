@@ -14,8 +14,12 @@ from .. import _config
 
 
 def chunk_steps(items, cost_per_item_step):
-    """Steps per chunk: about ``_config.CHUNK_WORK`` multiply-adds, at least one step."""
-    return max(1, _config.CHUNK_WORK // max(1, items * cost_per_item_step))
+    """Steps per chunk: about ``_config.CHUNK_WORK`` multiply-adds, at least one step.
+
+    A step of a few items is bound by latency, not arithmetic (measured: 14 ns a step for two
+    single-unit maps, 0.9 ns an item-step for 1e5), so fewer than 32 items count as 32.
+    """
+    return max(1, _config.CHUNK_WORK // (max(items, 32) * max(1, cost_per_item_step)))
 
 
 def items(n_items, cost_per_item):
