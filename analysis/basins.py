@@ -75,7 +75,7 @@ def compute(p: dict, backend: str = "cpu") -> dict:
         res = dynrnn.basins(
             net, grid=(xs, ys), n_steps=p["n_steps"], max_period=p["max_period"], tol=p["tol"], backend=backend
         )
-        fixed = dynrnn.fixed_points(net, n_starts=p["n_fixed_point_starts"], seed=p["seed"])
+        fixed = dynrnn.fixed_points(net, n_starts=p["n_fixed_point_starts"], rng=p["seed"])
         fp, n_unstable = np.asarray(fixed.x), np.asarray(fixed.n_unstable)
         period = np.asarray(res.period)
         points = np.concatenate(res.attractors) if res.attractors else np.empty((0, 2))

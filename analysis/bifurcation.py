@@ -59,13 +59,13 @@ def compute(p: dict, backend: str = "cpu") -> dict:
 
     su = dynrnn.single_unit
     w, act = p["w"], p["activation"]
-    folds = su.fold_points(w, act)
+    folds = su.fold_points(w, activation=act)
     near = np.geomspace(1e-8, 1e-2, p["n_fold_cluster"])
     b = np.concatenate(
         [np.linspace(*p["b_range"], p["n_b"]), folds.b, *(fb + s * near for fb in folds.b for s in (-1, 1))]
     )
     b = np.unique(b[(b >= p["b_range"][0]) & (b <= p["b_range"][1])])
-    fp = su.fixed_points(w, b, act)
+    fp = su.fixed_points(w, b, activation=act)
     if not fp.converged.all():
         raise RuntimeError("fixed_points did not converge everywhere")
     found = ~np.isnan(fp.x)
@@ -78,17 +78,17 @@ def compute(p: dict, backend: str = "cpu") -> dict:
     arrow_b, arrow_x0 = [], []
     for bb in p["arrow_b"]:
         starts = [-p["arrow_x0_outer"], p["arrow_x0_outer"]]
-        col = su.fixed_points(w, bb, act)
+        col = su.fixed_points(w, bb, activation=act)
         if int(col.count) == 3:
             mid = float(col.x[1])
             starts += [mid - p["arrow_x0_offset"], mid + p["arrow_x0_offset"]]
         arrow_b += [bb] * len(starts)
         arrow_x0 += starts
     arrow_b, arrow_x0 = np.array(arrow_b), np.array(arrow_x0)
-    res = dynrnn.iterate_grid(w, arrow_b, arrow_x0, p["n_steps"], activation=act, backend=backend)
+    res = dynrnn.iterate_grid(w, arrow_b, arrow_x0, n_steps=p["n_steps"], activation=act, backend=backend)
     arrow_x_end = res.x[:, -1, 0]
 
-    boundary = su.fixed_points(w, p["boundary_b"], act)
+    boundary = su.fixed_points(w, p["boundary_b"], activation=act)
     return {
         "b": b,
         "x_low": low,

@@ -56,17 +56,17 @@ def compute(p: dict, backend: str = "cpu") -> dict:
     W, B = np.meshgrid(w, b)  # rows: b, columns: w
     data = {"w": w, "b": b}
     for act in p["activations"]:
-        fp = su.fixed_points(W, B, act)
-        cyc = su.period2_orbits(W, B, act)
+        fp = su.fixed_points(W, B, activation=act)
+        cyc = su.period2_orbits(W, B, activation=act)
         if not (fp.converged.all() and cyc.converged.all()):
             raise RuntimeError(f"{act}: a root refinement did not converge")
         region = np.zeros(W.shape, dtype=np.int8)  # 0: one attractor (a stable fixed point)
         region[cyc.stable] = 1  # a stable 2-cycle
         region[fp.bistable] = 2  # two stable fixed points
-        c = su.cusp(act)
-        folds = su.fold_curve(act, w_max=p["w_range"][1], n=p["n_curve"])
+        c = su.cusp(activation=act)
+        folds = su.fold_curve(activation=act, w_max=p["w_range"][1], n=p["n_curve"])
         w_flip = -c.w - (abs(p["w_range"][0]) - c.w) * np.linspace(0.0, 1.0, p["n_curve"]) ** 2
-        flips = su.flip_points(w_flip, act)
+        flips = su.flip_points(w_flip, activation=act)
         data |= {
             f"{act}_region": region,
             f"{act}_fold_w": folds.w,
@@ -74,7 +74,7 @@ def compute(p: dict, backend: str = "cpu") -> dict:
             f"{act}_flip_w": flips.w,
             f"{act}_flip_b": flips.b,
             f"{act}_cusp": np.array([c.w, c.b]),
-            f"{act}_fig3_folds": su.fold_points(p["fig3_w"], act).b,
+            f"{act}_fig3_folds": su.fold_points(p["fig3_w"], activation=act).b,
         }
     return data
 

@@ -96,7 +96,7 @@ def compute(p: dict, backend: str = "cpu") -> dict:
     out["contrib_lag"] = np.arange(Tc)
     for name, W in nets.items():
         net = dynrnn.RNN(W, W_in=W_in_c, activation="tanh", form="standard", W_out=W_out)
-        res = dynrnn.bptt(net, None, one_hot, labels, "cross_entropy", at="last")
+        res = dynrnn.bptt(net, None, one_hot, labels, loss="cross_entropy", at="last")
         norms = res.contribution_norms("W_rec")
         # the lag-(T-1) term multiplies s_0 = h_0 = 0 exactly: not drawn
         out[f"{name}_contrib_log10"] = np.where(norms > 0, np.log10(np.where(norms > 0, norms, 1.0)), np.nan)

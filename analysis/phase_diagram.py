@@ -97,7 +97,7 @@ def compute(p: dict, backend: str = "cpu") -> dict:
             W.ravel(),
             B.ravel(),
             x0,
-            p["n_steps"],
+            n_steps=p["n_steps"],
             activation=p["activation"],
             form=p["form"],
             n_keep=p["n_keep"],

@@ -50,16 +50,16 @@ def compute(p: dict, backend: str = "cpu") -> dict:
     """Delta x_t over a symmetric-log scan of x_0 around x*, and for a few x_0; return the plotted arrays."""
     import dynrnn
 
-    fp = dynrnn.single_unit.fixed_points(p["w"], p["b"], p["activation"])
+    fp = dynrnn.single_unit.fixed_points(p["w"], p["b"], activation=p["activation"])
     x_star = float(fp.x[~fp.stable & ~np.isnan(fp.x)][0])  # the unstable middle fixed point
     multiplier = float(fp.multiplier[~fp.stable & ~np.isnan(fp.x)][0])
     attractors = fp.x[fp.stable]
     net = dynrnn.RNN([[p["w"]]], b=[p["b"]], activation=p["activation"])
     mag = np.logspace(*p["log10_distance"], p["n_per_side"])
     offset = np.concatenate([-mag[::-1], mag])  # x_0 - x*
-    scan = dynrnn.sensitivity(net, x_star + offset, p["delta"], p["n_steps"], backend=backend)
+    scan = dynrnn.sensitivity(net, x_star + offset, delta=p["delta"], n_steps=p["n_steps"], backend=backend)
     curves_offset = np.array(p["curves"]) * p["delta"]
-    curves = dynrnn.sensitivity(net, x_star + curves_offset, p["delta"], p["n_steps"], backend=backend)
+    curves = dynrnn.sensitivity(net, x_star + curves_offset, delta=p["delta"], n_steps=p["n_steps"], backend=backend)
     t = np.arange(p["n_steps"] + 1)
     return {
         "offset": offset,

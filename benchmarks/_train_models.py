@@ -75,12 +75,12 @@ def make_problem(n_updates, n_steps, batch, seed=SEED, dtype=np.float64):
     import dynrnn
 
     rng_init, rng_train, _ = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    net = dynrnn.init_network(INIT, N_UNITS, N_INPUTS, N_CLASSES, rng_init, dtype=dtype)
+    net = dynrnn.init_network(INIT, N_UNITS, N_INPUTS, N_CLASSES, rng=rng_init, dtype=dtype)
     params = tuple(np.array(getattr(net, k)) for k in PARAMS)
     inputs = np.empty((n_updates, n_steps, batch, N_INPUTS), dtype=dtype)
     labels = np.empty((n_updates, batch), dtype=np.int64)
     for k in range(n_updates):
-        drawn = dynrnn.tasks.temporal_order(batch, n_steps, rng_train, dtype=dtype)
+        drawn = dynrnn.tasks.temporal_order(batch, n_steps, rng=rng_train, dtype=dtype)
         inputs[k], labels[k] = drawn.inputs, drawn.targets
     targets = np.zeros((n_updates, 1, batch, N_CLASSES), dtype=dtype)
     np.put_along_axis(targets[:, 0], labels[..., None], 1.0, axis=-1)

@@ -122,7 +122,9 @@ def dynrnn_runner():
 
     def run(W_rec, W_in, b, W_out, b_out, inputs, labels):
         net = dynrnn.RNN(W_rec, W_in, b, activation="tanh", form="standard", W_out=W_out, b_out=b_out)
-        res = dynrnn.bptt(net, None, inputs, labels, "cross_entropy", at="last", contributions=None, keep_states=False)
+        res = dynrnn.bptt(
+            net, None, inputs, labels, loss="cross_entropy", at="last", contributions=None, keep_states=False
+        )
         g = res.grads
         return np.asarray(res.loss), g["W_rec"], g["W_in"], g["b"], g["W_out"], g["b_out"]
 

@@ -57,8 +57,8 @@ x0 = rng.normal(0, 0.5, n)
 """
 CASES = {
     "iterate": (_NET, "dynrnn.iterate(net, x0, n_steps=50)"),
-    "iterate_grid": ("", "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 200, activation='logistic')"),
-    "fixed_points": (_NET, "dynrnn.fixed_points(net, n_starts=8, seed=0)"),
+    "iterate_grid": ("", "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=200, activation='logistic')"),
+    "fixed_points": (_NET, "dynrnn.fixed_points(net, n_starts=8, rng=0)"),
     "jacobian_products": (_NET, "dynrnn.jacobian_products(net, x0, n_steps=20)"),
     "lyapunov_spectrum": (_NET, "dynrnn.lyapunov_spectrum(net, x0, n_steps=50)"),
     "bptt": (

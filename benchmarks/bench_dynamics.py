@@ -144,7 +144,7 @@ def basin_grid(backend):
     W, b = np.array(W_NET), np.array(B_NET)
 
     def run(axis, x0, n_steps, max_period):
-        res = iterate_grid(W, b, x0, n_steps, activation="logistic", n_keep=max_period + 1, backend=backend)
+        res = iterate_grid(W, b, x0, n_steps=n_steps, activation="logistic", n_keep=max_period + 1, backend=backend)
         return (np.asarray(res.x)[:, -1].reshape(axis.size, axis.size, 2),)
 
     return run

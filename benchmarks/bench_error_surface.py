@@ -164,7 +164,7 @@ def dynrnn_runner(backend):
     from dynrnn import error_surface
 
     def run(w, b, x0, target, n_steps):
-        res = error_surface(w, b, x0=x0, n_steps=n_steps, target=target, backend=backend)
+        res = error_surface(w, b, x0=x0, n_steps=n_steps, target=target, backend=backend, activation="logistic")
         return res.E, res.dE_dw, res.dE_db, res.hessian_max_eig
 
     return run

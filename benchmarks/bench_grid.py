@@ -123,7 +123,7 @@ def dynrnn_runner(backend):
     from dynrnn.single_unit import iterate_tangents
 
     def run(w, b, x0, n_steps):
-        res = iterate_tangents(w, b, x0, n_steps, activation="logistic", backend=backend)
+        res = iterate_tangents(w, b, x0, n_steps=n_steps, activation="logistic", backend=backend)
         return np.asarray(res.x), np.asarray(res.dx_dw), np.asarray(res.dx_db)
 
     return run

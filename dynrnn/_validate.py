@@ -43,6 +43,22 @@ def integer(name, value, minimum=None, maximum=None):
     return value
 
 
+def rng(name, value):
+    """The one randomness argument: a `numpy.random.Generator` for None, an int seed >= 0 or a Generator.
+
+    A Generator is returned as given (its draws continue); None and an int
+    seed ``numpy.random.default_rng``.
+    """
+    if isinstance(value, np.random.Generator):
+        return value
+    if value is not None:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator; got {type(value).__name__}")
+        if value < 0:
+            raise ValueError(f"{name} (a seed) must be >= 0; got {value}")
+    return np.random.default_rng(value)
+
+
 def positive_float(name, value):
     """Return ``value`` as a float, checking that it is a real number, finite and > 0.
 

@@ -34,7 +34,7 @@ __all__ = [
 SMOOTH = _solve.SMOOTH  # ("logistic", "tanh"): the bounded sigmoids, with isolated folds and flips
 
 
-def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu", dtype=np.float64):
+def iterate_tangents(w, b, x0, *, n_steps, activation="tanh", backend="cpu", dtype=np.float64):
     r"""Iterate single-unit maps and carry ``d x_t / d w`` and ``d x_t / d b`` along.
 
     Forward-mode differentiation of ``x_t = w sigma(x_{t-1}) + b`` over a
@@ -48,7 +48,7 @@ def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu",
         grid's shape.
     n_steps : int
         Number of steps T >= 1.
-    activation : {"logistic", "tanh", "relu", "linear"}, default "logistic"
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
     backend : {"cpu", "cuda"}, default "cpu"
         Where to compute.
@@ -91,7 +91,7 @@ def iterate_tangents(w, b, x0, n_steps, *, activation="logistic", backend="cpu",
     Examples
     --------
     >>> import dynrnn
-    >>> res = dynrnn.single_unit.iterate_tangents(0.5, 0.1, 0.0, 1, activation="linear")
+    >>> res = dynrnn.single_unit.iterate_tangents(0.5, 0.1, 0.0, n_steps=1, activation="linear")
     >>> float(res.x), float(res.dx_dw), float(res.dx_db)
     (0.1, 0.0, 1.0)
     """
@@ -169,7 +169,7 @@ def _smooth(activation):
 # ---------------------------------------------------------------------------
 # Fixed points
 # ---------------------------------------------------------------------------
-def fixed_points(w, b, activation="logistic"):
+def fixed_points(w, b, *, activation="tanh"):
     r"""Every fixed point of the single-unit map ``x -> w sigma(x) + b``, with its multiplier.
 
     Exact, not sampled: the fixed points are the zeros of
@@ -181,7 +181,7 @@ def fixed_points(w, b, activation="logistic"):
     ----------
     w, b : array_like
         Recurrent weight and bias, broadcast together to the grid's shape S.
-    activation : {"logistic", "tanh", "relu", "linear"}, default "logistic"
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
 
     Returns
@@ -240,7 +240,7 @@ def fixed_points(w, b, activation="logistic"):
     Examples
     --------
     >>> import dynrnn
-    >>> fp = dynrnn.single_unit.fixed_points(5.0, -2.5)
+    >>> fp = dynrnn.single_unit.fixed_points(5.0, -2.5, activation="logistic")
     >>> fp.x.round(5).tolist(), fp.stable.tolist()
     ([-1.77603, 0.0, 1.77603], [True, False, True])
     """
@@ -266,7 +266,7 @@ def fixed_points(w, b, activation="logistic"):
 # ---------------------------------------------------------------------------
 # Period-2 orbits
 # ---------------------------------------------------------------------------
-def period2_orbits(w, b, activation="logistic"):
+def period2_orbits(w, b, *, activation="tanh"):
     r"""The period-2 orbit of ``x -> w sigma(x) + b`` (logistic or tanh), where there is one.
 
     A 2-cycle ``{p, q}`` has ``f(p) = q`` and ``f(q) = p`` with ``p != q``: a
@@ -279,7 +279,7 @@ def period2_orbits(w, b, activation="logistic"):
     ----------
     w, b : array_like
         Recurrent weight and bias, broadcast together to the grid's shape S.
-    activation : {"logistic", "tanh"}, default "logistic"
+    activation : {"logistic", "tanh"}, default "tanh"
         The nonlinearity sigma.
 
     Returns
@@ -319,13 +319,13 @@ def period2_orbits(w, b, activation="logistic"):
     Examples
     --------
     >>> import dynrnn
-    >>> cyc = dynrnn.single_unit.period2_orbits(-5.0, 2.5)
+    >>> cyc = dynrnn.single_unit.period2_orbits(-5.0, 2.5, activation="logistic")
     >>> cyc.x.round(5).tolist(), bool(cyc.stable)
     ([-1.77603, 1.77603], True)
     """
     _smooth(activation)
     (w, b), shape = _broadcast(w=w, b=b)
-    fp = fixed_points(w, b, activation)  # for w < 0 there is exactly one
+    fp = fixed_points(w, b, activation=activation)  # for w < 0 there is exactly one
     p, q, converged = _solve.period2(activation, w, b, fp.x[:, 0], fp.multiplier[:, 0])
     exists = ~np.isnan(p)
     x = np.stack([p, q], axis=-1)
@@ -358,14 +358,14 @@ def _bifurcations(w, activation, kind):
     return SingleUnitBifurcations(w=w, b=b, x=x, kind=kind, activation=activation)
 
 
-def fold_points(w, activation="logistic"):
+def fold_points(w, *, activation="tanh"):
     r"""The saddle-node (fold) bifurcations of ``x -> w sigma(x) + b``: the biases where two fixed points merge.
 
     Parameters
     ----------
     w : array_like
         Recurrent weights, any shape S.
-    activation : {"logistic", "tanh"}, default "logistic"
+    activation : {"logistic", "tanh"}, default "tanh"
         The nonlinearity sigma.
 
     Returns
@@ -405,21 +405,21 @@ def fold_points(w, activation="logistic"):
     Examples
     --------
     >>> import dynrnn
-    >>> folds = dynrnn.single_unit.fold_points(5.0)
+    >>> folds = dynrnn.single_unit.fold_points(5.0, activation="logistic")
     >>> folds.b.round(5).tolist(), folds.x.round(5).tolist()
     ([-2.65561, -2.34439], [0.96242, -0.96242])
     """
     return _bifurcations(w, activation, "fold")
 
 
-def flip_points(w, activation="logistic"):
+def flip_points(w, *, activation="tanh"):
     r"""The period-doubling (flip) bifurcations of ``x -> w sigma(x) + b``: where a 2-cycle is born.
 
     Parameters
     ----------
     w : array_like
         Recurrent weights, any shape S.
-    activation : {"logistic", "tanh"}, default "logistic"
+    activation : {"logistic", "tanh"}, default "tanh"
         The nonlinearity sigma.
 
     Returns
@@ -458,19 +458,19 @@ def flip_points(w, activation="logistic"):
     Examples
     --------
     >>> import dynrnn
-    >>> flips = dynrnn.single_unit.flip_points(-5.0)
+    >>> flips = dynrnn.single_unit.flip_points(-5.0, activation="logistic")
     >>> flips.b.round(5).tolist(), flips.x.round(5).tolist()
     ([0.41954, 4.58046], [-0.96242, 0.96242])
     """
     return _bifurcations(w, activation, "flip")
 
 
-def cusp(activation="logistic"):
+def cusp(*, activation="tanh"):
     r"""The cusp of ``x -> w sigma(x) + b``: where the two fold curves meet.
 
     Parameters
     ----------
-    activation : {"logistic", "tanh"}, default "logistic"
+    activation : {"logistic", "tanh"}, default "tanh"
         The nonlinearity sigma.
 
     Returns
@@ -504,7 +504,7 @@ def cusp(activation="logistic"):
     Examples
     --------
     >>> import dynrnn
-    >>> c = dynrnn.single_unit.cusp("logistic")
+    >>> c = dynrnn.single_unit.cusp(activation="logistic")
     >>> c.w, c.b, c.x
     (4.0, -2.0, 0.0)
     """
@@ -516,17 +516,17 @@ def cusp(activation="logistic"):
     return SingleUnitCusp(w=w_c, b=b_c, x=x_c, activation=activation)
 
 
-def fold_curve(activation="logistic", w=None, *, w_max=10.0, n=201):
+def fold_curve(w=None, *, activation="tanh", w_max=10.0, n=201):
     """The fold curve of ``x -> w sigma(x) + b`` in the ``(w, b)`` plane, both branches.
 
     Parameters
     ----------
-    activation : {"logistic", "tanh"}, default "logistic"
-        The nonlinearity sigma.
     w : array_like, optional
         Weights at which to evaluate the folds.  By default ``n`` values from
         the cusp weight ``w_c`` to ``w_max``, clustered near the cusp (where
         the branches separate like ``(w - w_c)^(3/2)``).
+    activation : {"logistic", "tanh"}, default "tanh"
+        The nonlinearity sigma.
     w_max : float, default 10.0
         Largest default weight; must exceed ``w_c`` (4 logistic, 1 tanh).
     n : int, default 201
@@ -559,7 +559,7 @@ def fold_curve(activation="logistic", w=None, *, w_max=10.0, n=201):
     Examples
     --------
     >>> import dynrnn
-    >>> curve = dynrnn.single_unit.fold_curve("tanh", n=3, w_max=5.0)
+    >>> curve = dynrnn.single_unit.fold_curve(activation="tanh", n=3, w_max=5.0)
     >>> curve.w.tolist(), curve.b[-1].round(4).tolist()
     ([1.0, 2.0, 5.0], [-3.0285, 3.0285])
     """
@@ -572,4 +572,4 @@ def fold_curve(activation="logistic", w=None, *, w_max=10.0, n=201):
         if w_max <= w_c:
             raise ValueError(f"w_max must exceed the cusp weight {w_c} for {activation!r}; got {w_max}")
         w = w_c + (w_max - w_c) * np.linspace(0.0, 1.0, n) ** 2
-    return fold_points(w, activation)
+    return fold_points(w, activation=activation)

@@ -63,7 +63,7 @@ def run(params, problem, labels=None, **kw):
         b_out=params["b_out"],
     )
     targets = labels if labels is not None else problem["targets"]
-    return dynrnn.bptt(net, params["x0"], problem["inputs"], targets, problem["kind"], at=problem["at"], **kw)
+    return dynrnn.bptt(net, params["x0"], problem["inputs"], targets, loss=problem["kind"], at=problem["at"], **kw)
 
 
 def assert_close_to_fd(analytic, fd):
@@ -256,7 +256,7 @@ def test_float32_agrees_with_float64(rng):
     res64 = run(params, problem, labels)
     net32 = dynrnn.RNN(params["W_rec"], params["W_in"], params["b"], W_out=params["W_out"], b_out=params["b_out"],
                        dtype=np.float32)  # fmt: skip
-    res32 = dynrnn.bptt(net32, params["x0"], problem["inputs"], labels, "cross_entropy", at="last")
+    res32 = dynrnn.bptt(net32, params["x0"], problem["inputs"], labels, loss="cross_entropy", at="last")
     assert res32.grads["W_rec"].dtype == np.float32 and res32.x.dtype == np.float32
     for name in res64.grads:
         np.testing.assert_allclose(res32.grads[name], res64.grads[name], rtol=1e-4, atol=1e-5)
@@ -360,7 +360,7 @@ def test_bad_input_other_errors(small):
     with pytest.raises(TypeError, match="inputs"):
         dynrnn.bptt(net, None, inputs.astype(complex), targets)
     with pytest.raises(ValueError, match="readout"):
-        dynrnn.bptt(dynrnn.RNN(np.eye(3), W_in=np.ones((3, 2))), None, inputs, targets, "cross_entropy")
+        dynrnn.bptt(dynrnn.RNN(np.eye(3), W_in=np.ones((3, 2))), None, inputs, targets, loss="cross_entropy")
     with pytest.raises(ValueError, match="inputs is required"):
         dynrnn.bptt(net, None, None, targets, n_steps=5)
     with pytest.raises(ValueError, match="n_steps is required"):

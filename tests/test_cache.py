@@ -63,7 +63,7 @@ def test_fingerprint_is_by_value_and_ignores_identity():
 _CHILD = """
 import json, sys
 import dynrnn
-r = dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 200, activation="logistic")
+r = dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=200, activation="logistic")
 from dynrnn import _config
 from dynrnn._kernels import cache, cpu
 stats = cpu._unit_kernel("logistic").stats

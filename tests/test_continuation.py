@@ -97,7 +97,7 @@ def test_logistic_s_curve_goes_around_both_folds():
     turns = np.count_nonzero(np.diff(np.sign(np.diff(res.values))))
     assert turns == 2  # down to the lower fold, up the middle branch, down again
 
-    folds = single_unit.fold_points(5.0)
+    folds = single_unit.fold_points(5.0, activation="logistic")
     assert [e.kind for e in res.events] == ["fold", "fold"]
     # branch order: the high attractor disappears at the lower fold b_2 first, then b_1
     np.testing.assert_allclose(res.event_values("fold"), folds.b, rtol=0, atol=EVENT_ATOL)
@@ -107,7 +107,7 @@ def test_logistic_s_curve_goes_around_both_folds():
         assert abs(e.multipliers[0] - 1.0) <= 1e-7
         assert res.values[e.index] != res.values[e.index + 1]
 
-    exact = single_unit.fixed_points(5.0, res.values)
+    exact = single_unit.fixed_points(5.0, res.values, activation="logistic")
     distance = np.nanmin(np.abs(exact.x - res.x), axis=1)
     np.testing.assert_array_less(distance, 1e-9)
     nearest = np.nanargmin(np.abs(exact.x - res.x), axis=1)
@@ -123,7 +123,7 @@ def test_forms_and_leak_share_the_folds(form, leak):
     # the standard form's state is h = sigma(x) (footnote 1) and a leak keeps fixed points and lambda = 1
     net = dynrnn.RNN(W_rec=[[5.0]], b=[-1.0], activation="logistic", form=form, leak=leak)
     res = continuation(net, ("b", 0), stop=-4.0)
-    folds = single_unit.fold_points(5.0)
+    folds = single_unit.fold_points(5.0, activation="logistic")
     assert res.converged and [e.kind for e in res.events] == ["fold", "fold"]
     np.testing.assert_allclose(res.event_values("fold"), folds.b, rtol=0, atol=EVENT_ATOL)
     expected_x = folds.x if form == "paper" else naive.sigma("logistic", folds.x)
@@ -134,7 +134,7 @@ def test_forms_and_leak_share_the_folds(form, leak):
 def test_logistic_negative_weight_flips():
     net = dynrnn.RNN(W_rec=[[-8.0]], b=[-3.0], activation="logistic")
     res = continuation(net, ("b", 0), stop=12.0)
-    flips = single_unit.flip_points(-8.0)
+    flips = single_unit.flip_points(-8.0, activation="logistic")
     assert res.converged and [e.kind for e in res.events] == ["flip", "flip"]
     np.testing.assert_allclose(res.event_values("flip"), flips.b, rtol=0, atol=EVENT_ATOL)
     np.testing.assert_allclose([e.x[0] for e in res.events], flips.x, rtol=0, atol=1e-7)
@@ -143,7 +143,7 @@ def test_logistic_negative_weight_flips():
     assert np.all(np.diff(res.values) > 0)  # one fixed point for every b: no turns
     between = (res.values > flips.b[0]) & (res.values < flips.b[1])
     np.testing.assert_array_equal(res.stable, ~between)
-    exact = single_unit.fixed_points(-8.0, res.values)
+    exact = single_unit.fixed_points(-8.0, res.values, activation="logistic")
     np.testing.assert_allclose(res.x[:, 0], exact.x[:, 0], rtol=0, atol=1e-9)
 
 
@@ -162,7 +162,7 @@ def test_weight_parameter_folds():
     res = continuation(net, ("W_rec", 0, 0), stop=3.0, x0=[4.0])
     assert res.converged and [e.kind for e in res.events] == ["fold", "fold"]
     for w_fold in res.event_values("fold"):  # (w, -2.5) lies on the exact fold curve
-        assert np.min(np.abs(single_unit.fold_points(w_fold).b + 2.5)) <= EVENT_ATOL
+        assert np.min(np.abs(single_unit.fold_points(w_fold, activation="logistic").b + 2.5)) <= EVENT_ATOL
     _check_branch(net, res, ("W_rec", 0, 0))
 
 
@@ -177,7 +177,7 @@ def test_constant_input_parameter():
     # u adds W_in u = 2 u to the drive: b_eff = -1 + 2 u, so folds sit at u = (b_fold + 1) / 2
     net = dynrnn.RNN(W_rec=[[5.0]], W_in=[[2.0]], b=[-1.0], activation="logistic")
     res = continuation(net, ("u", 0), start=0.5, stop=-1.5)
-    folds = single_unit.fold_points(5.0)
+    folds = single_unit.fold_points(5.0, activation="logistic")
     assert res.converged and res.values[0] == 0.5
     np.testing.assert_allclose(res.event_values("fold"), (folds.b + 1.0) / 2.0, rtol=0, atol=EVENT_ATOL)
     _check_branch(net, res, ("u", 0), u=np.zeros(1))
@@ -259,7 +259,7 @@ def test_single_unit_fold_curve(activation, w_fold, b_fold, x_fold):
     assert curve.converged and curve.status == ("bounds", "bounds")
     w, b = curve.values[:, 0], curve.values[:, 1]
     np.testing.assert_allclose(w[[0, -1]], 8.0, rtol=0, atol=1e-12)  # both ends leave through w = 8
-    exact = single_unit.fold_curve(activation, w=w)
+    exact = single_unit.fold_curve(activation=activation, w=w)
     branch = np.argmin(np.abs(exact.b - b[:, None]), axis=1)
     rows = np.arange(curve.n_points)
     np.testing.assert_allclose(b, exact.b[rows, branch], rtol=0, atol=1e-9)
@@ -268,7 +268,7 @@ def test_single_unit_fold_curve(activation, w_fold, b_fold, x_fold):
     np.testing.assert_allclose(np.abs(curve.null_vectors), 1.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(curve.multipliers[:, 0], 1.0, rtol=0, atol=1e-9)
 
-    cusp = single_unit.cusp(activation)
+    cusp = single_unit.cusp(activation=activation)
     assert [e.kind for e in curve.events] == ["cusp"]
     np.testing.assert_allclose(curve.events[0].value, [cusp.w, cusp.b], rtol=0, atol=EVENT_ATOL)
     np.testing.assert_allclose(curve.events[0].x, [cusp.x], rtol=0, atol=1e-6)  # x ~ sqrt of the error in w

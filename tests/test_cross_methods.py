@@ -31,7 +31,7 @@ def test_stable_branch_points_appear_in_the_orbit_diagram(s_curve):
     contracting = branch.stable & (np.max(np.abs(branch.multipliers), axis=1) <= 0.95)
     stable = np.flatnonzero(contracting)[::3]
     diagram = dynrnn.orbit_diagram(
-        net, ("b", 0), branch.values[stable], n_starts=16, x0_range=(-10.0, 10.0), n_transient=400, n_keep=2, seed=3
+        net, ("b", 0), branch.values[stable], n_starts=16, x0_range=(-10.0, 10.0), n_transient=400, n_keep=2, rng=3
     )
     for row, k in enumerate(stable):
         settled = diagram.x[row, :, -1, 0]
@@ -43,7 +43,7 @@ def test_every_orbit_diagram_cluster_lies_on_a_stable_branch(s_curve):
     net, branch = s_curve
     values = np.linspace(branch.values.min() + 0.05, branch.values.max() - 0.05, 23)
     diagram = dynrnn.orbit_diagram(
-        net, ("b", 0), values, n_starts=16, x0_range=(-10.0, 10.0), n_transient=400, n_keep=2, seed=4
+        net, ("b", 0), values, n_starts=16, x0_range=(-10.0, 10.0), n_transient=400, n_keep=2, rng=4
     )
     # Every start settles on a fixed point (x_T == x_{T-1}) ...
     np.testing.assert_allclose(diagram.x[:, :, -1], diagram.x[:, :, -2], rtol=0, atol=1e-9)
@@ -68,7 +68,7 @@ def _distance_to_segments(q, p0, p1):
 def test_newton_fixed_points_of_one_unit_equal_the_exact_solver():
     for activation, b in (("logistic", -2.5), ("logistic", -2.4), ("tanh", 1.0), ("tanh", 3.5)):
         net = dynrnn.RNN([[5.0]], b=[b], activation=activation)
-        newton = dynrnn.fixed_points(net, n_starts=40, seed=0)
+        newton = dynrnn.fixed_points(net, n_starts=40, rng=0)
         exact = dynrnn.single_unit.fixed_points(5.0, b, activation=activation)
         expected = exact.x[np.isfinite(exact.x)]
         np.testing.assert_allclose(np.sort(newton.x[:, 0]), np.sort(expected), rtol=1e-10, atol=1e-12)

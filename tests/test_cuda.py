@@ -89,12 +89,14 @@ def test_grid_matches_cpu_and_naive(activation, form, leaky, rng):
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_shared_parameters_broadcast(activation, rng):
     W_rec, b, x0 = _problem(rng, 7, 3)
-    shared = dynrnn.iterate_grid(W_rec[0], b, x0[0], 12, activation=activation, leak=0.25, n_keep=3, backend="cuda")
+    shared = dynrnn.iterate_grid(
+        W_rec[0], b, x0[0], n_steps=12, activation=activation, leak=0.25, n_keep=3, backend="cuda"
+    )
     explicit = dynrnn.iterate_grid(
         np.repeat(W_rec[:1], 7, axis=0),
         b,
         np.repeat(x0[:1], 7, axis=0),
-        12,
+        n_steps=12,
         activation=activation,
         leak=np.full((7, 3), 0.25),
         n_keep=3,
@@ -117,7 +119,7 @@ def test_n_keep(n_keep, rng):
 
 def test_rows_equal_iterate(rng):
     W_rec, b, x0 = _problem(rng, 7, 3)
-    res = dynrnn.iterate_grid(W_rec, b, x0, 10, activation="tanh", n_keep=11, backend="cuda")
+    res = dynrnn.iterate_grid(W_rec, b, x0, n_steps=10, activation="tanh", n_keep=11, backend="cuda")
     for g in range(7):
         traj = dynrnn.iterate(dynrnn.RNN(W_rec[g], b=b[g], activation="tanh"), x0[g], n_steps=10)
         assert_allclose(res.x[g], traj, rtol=RTOL, atol=ATOL)
@@ -198,7 +200,7 @@ def test_single_unit_float32(rng):
 
 def test_bistable_unit():
     x0 = np.array([-3.0, -1e-6, 0.0, 1e-6, 3.0])
-    res = dynrnn.iterate_grid(np.full(5, 5.0), np.full(5, -2.5), x0, 200, activation="logistic", backend="cuda")
+    res = dynrnn.iterate_grid(np.full(5, 5.0), np.full(5, -2.5), x0, n_steps=200, activation="logistic", backend="cuda")
     assert_allclose(res.x[:, 0, 0], [-1.77603, -1.77603, 0.0, 1.77603, 1.77603], rtol=0, atol=1e-5)
 
 
@@ -209,8 +211,8 @@ def test_bistable_unit():
 def test_tangents_match_cpu(activation, rng):
     lim = 0.95 / naive.gamma(activation)
     w, b, x0 = rng.uniform(-lim, lim, 11), rng.uniform(-2.0, 2.0, 11), rng.uniform(-3.0, 3.0, 11)
-    gpu = iterate_tangents(w, b, x0, 20, activation=activation, backend="cuda")
-    cpu = iterate_tangents(w, b, x0, 20, activation=activation, backend="cpu")
+    gpu = iterate_tangents(w, b, x0, n_steps=20, activation=activation, backend="cuda")
+    cpu = iterate_tangents(w, b, x0, n_steps=20, activation=activation, backend="cpu")
     for field in ("x", "dx_dw", "dx_db", "diverged"):
         assert_allclose(getattr(gpu, field), getattr(cpu, field), rtol=RTOL, atol=ATOL, err_msg=field)
     x, dx_dw, dx_db = naive.iterate_tangents(w, b, x0, 20, activation)
@@ -221,8 +223,8 @@ def test_tangents_match_cpu(activation, rng):
 def test_tangents_broadcast(rng):
     w = rng.uniform(-6.0, 6.0, (5, 1))
     b = rng.uniform(-3.0, -2.0, 3)  # 15 grid points
-    gpu = iterate_tangents(w, b, 0.5, 12, activation="logistic", backend="cuda")
-    cpu = iterate_tangents(w, b, 0.5, 12, activation="logistic", backend="cpu")
+    gpu = iterate_tangents(w, b, 0.5, n_steps=12, activation="logistic", backend="cuda")
+    cpu = iterate_tangents(w, b, 0.5, n_steps=12, activation="logistic", backend="cpu")
     assert gpu.x.shape == (5, 3)
     for field in ("x", "dx_dw", "dx_db", "diverged"):
         assert_allclose(getattr(gpu, field), getattr(cpu, field), rtol=RTOL, atol=ATOL, err_msg=field)
@@ -231,8 +233,8 @@ def test_tangents_broadcast(rng):
 @ignore_overflow_warnings
 def test_tangents_divergence():
     w = np.array([1e100, 0.5, 1e100, -0.3, 2.0])
-    gpu = iterate_tangents(w, np.zeros(5), np.ones(5), 10, activation="linear", backend="cuda")
-    cpu = iterate_tangents(w, np.zeros(5), np.ones(5), 10, activation="linear", backend="cpu")
+    gpu = iterate_tangents(w, np.zeros(5), np.ones(5), n_steps=10, activation="linear", backend="cuda")
+    cpu = iterate_tangents(w, np.zeros(5), np.ones(5), n_steps=10, activation="linear", backend="cpu")
     assert_array_equal(gpu.diverged, [True, False, True, False, False])
     assert_array_equal(gpu.diverged, cpu.diverged)
     ok = ~gpu.diverged
@@ -242,7 +244,7 @@ def test_tangents_divergence():
 
 def test_tangents_float32(rng):
     w, b = rng.uniform(-3.0, 3.0, 7), rng.uniform(-2.0, 2.0, 7)
-    gpu = iterate_tangents(w, b, 0.5, 6, backend="cuda", dtype=np.float32)
+    gpu = iterate_tangents(w, b, 0.5, n_steps=6, backend="cuda", dtype=np.float32, activation="logistic")
     ref = naive.iterate_tangents(w, b, 0.5, 6)
     assert gpu.x.dtype == np.float32
     for got, want in zip((gpu.x, gpu.dx_dw, gpu.dx_db), ref, strict=True):
@@ -258,8 +260,8 @@ def test_inputs_are_never_modified(rng):
     w, b1, x01 = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
     arrays = (W_rec, b, x0, leak, w, b1, x01)
     copies = [a.copy() for a in arrays]
-    dynrnn.iterate_grid(W_rec, b, x0, 4, activation="tanh", leak=leak, backend="cuda")
-    dynrnn.iterate_grid(w, b1, x01, 4, activation="tanh", leak=leak[:, 0].copy(), backend="cuda")
-    iterate_tangents(w, b1, x01, 4, backend="cuda")
+    dynrnn.iterate_grid(W_rec, b, x0, n_steps=4, activation="tanh", leak=leak, backend="cuda")
+    dynrnn.iterate_grid(w, b1, x01, n_steps=4, activation="tanh", leak=leak[:, 0].copy(), backend="cuda")
+    iterate_tangents(w, b1, x01, n_steps=4, backend="cuda", activation="logistic")
     for a, c in zip(arrays, copies, strict=True):
         assert_array_equal(a, c)

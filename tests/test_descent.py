@@ -51,13 +51,13 @@ def test_clipped_descent_matches_naive_at_the_fig6_settings():
     starts = [(5.0, -4.0), (6.0, -3.8), (4.6, -2.9)]
     w0, b0 = np.array(starts).T
     kw = {"lr": 2.0, "n_iter": 8, "threshold": 0.045}
-    res = dynrnn.descend(w0, b0, **kw)
+    res = dynrnn.descend(w0, b0, activation="logistic", **kw)
     assert_matches_naive(res, starts, **kw)
     assert res.clipped.any() and not res.clipped.all()  # both branches of Algorithm 1 are exercised
 
 
 def test_threshold_above_every_norm_is_plain_descent():
-    kw = {"lr": 0.5, "n_iter": 5, "n_steps": 15}
+    kw = {"lr": 0.5, "n_iter": 5, "n_steps": 15, "activation": "logistic"}
     plain = dynrnn.descend([2.0, 3.0], [-1.0, -2.0], **kw)
     clipped = dynrnn.descend([2.0, 3.0], [-1.0, -2.0], threshold=1e6, **kw)
     assert not clipped.clipped.any()
@@ -74,7 +74,7 @@ def test_clipping_goes_through_clip_grad_norm(monkeypatch):
         return original(grads, threshold, **kw)
 
     monkeypatch.setattr(descent_module, "clip_grad_norm", spy)
-    dynrnn.descend([5.0, 6.0], -4.0, lr=2.0, n_iter=3, threshold=0.05)
+    dynrnn.descend([5.0, 6.0], -4.0, lr=2.0, n_iter=3, threshold=0.05, activation="logistic")
     assert calls == [0.05] * 6  # one call per start and update
 
 
@@ -89,7 +89,9 @@ def test_clipping_goes_through_clip_grad_norm(monkeypatch):
     n_iter=st.integers(0, 6),
 )
 def test_clipped_steps_are_at_most_lr_threshold(w0, b0, lr, threshold, n_iter):
-    res = dynrnn.descend([w0, w0 + 0.5], b0, lr=lr, n_iter=n_iter, threshold=threshold, n_steps=12)
+    res = dynrnn.descend(
+        [w0, w0 + 0.5], b0, lr=lr, n_iter=n_iter, threshold=threshold, n_steps=12, activation="logistic"
+    )
     step = res.step_length
     # step_length differences iterates of size <= ~10: rounding of about eps * 10 in absolute terms
     atol = 1e-14
@@ -106,12 +108,12 @@ def test_clipped_steps_are_at_most_lr_threshold(w0, b0, lr, threshold, n_iter):
 
 def test_zero_iterations_give_the_starts():
     w0, b0 = np.array([[4.0], [5.5]]), np.array([-3.0, -2.0, 0.5])  # broadcast to (2, 3): S = 6
-    res = dynrnn.descend(w0, b0, lr=1.0, n_iter=0, threshold=0.1)
+    res = dynrnn.descend(w0, b0, lr=1.0, n_iter=0, threshold=0.1, activation="logistic")
     W, B = np.broadcast_arrays(w0, b0)
     assert res.w.shape == (1, 6) and res.grad_norm.shape == (0, 6) and res.clipped.shape == (0, 6)
     assert_array_equal(res.w[0], W.ravel())
     assert_array_equal(res.b[0], B.ravel())
-    surface = dynrnn.error_surface(W.ravel(), B.ravel())
+    surface = dynrnn.error_surface(W.ravel(), B.ravel(), activation="logistic")
     assert_array_equal(res.E[0], surface.E)
     assert_array_equal(res.dE_db[0], surface.dE_db)
     assert res.n_starts == 6 and res.n_iter == 0
@@ -120,7 +122,7 @@ def test_zero_iterations_give_the_starts():
 def test_plain_descent_is_thrown_by_the_wall_and_clipped_descent_is_not():
     # Fig. 6: from below the wall, plain GD climbs to it and one step throws it far onto the
     # high plateau (E ~ 0.09, flat); clipped GD from the same start follows the valley down to E ~ 0.
-    kw = {"lr": 2.0, "n_iter": 60}
+    kw = {"lr": 2.0, "n_iter": 60, "activation": "logistic"}
     plain = dynrnn.descend(5.0, -4.0, **kw)
     clip = dynrnn.descend(5.0, -4.0, threshold=0.1, **kw)
     assert plain.step_length.max() > 5.0 and plain.b[-1, 0] > 3.0
@@ -167,7 +169,7 @@ def test_nonfinite_raise():
 # ---------------------------------------------------------------------------
 def test_backends_agree(backend, monkeypatch):
     monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)
-    kw = {"lr": 1.5, "n_iter": 3, "threshold": 0.05, "n_steps": 9, "x0": 0.4}
+    kw = {"lr": 1.5, "n_iter": 3, "threshold": 0.05, "n_steps": 9, "x0": 0.4, "activation": "logistic"}
     w0, b0 = [4.5, 5.5, 6.5], [-3.0, -3.4, -4.0]
     ref = dynrnn.descend(w0, b0, **kw)
     res = dynrnn.descend(w0, b0, backend=backend, **kw)
@@ -182,7 +184,7 @@ def test_backends_agree(backend, monkeypatch):
 def test_result_read_only_and_inputs_untouched():
     w0, b0 = np.array([4.5, 5.0]), np.array([-3.0])
     copies = w0.copy(), b0.copy()
-    res = dynrnn.descend(w0, b0, lr=1.0, n_iter=2, threshold=0.1)
+    res = dynrnn.descend(w0, b0, lr=1.0, n_iter=2, threshold=0.1, activation="logistic")
     assert_array_equal(w0, copies[0], strict=True)
     assert_array_equal(b0, copies[1], strict=True)
     assert not np.shares_memory(res.w, w0) and not np.shares_memory(res.b, b0)

@@ -55,7 +55,7 @@ def test_gradient_matches_reverse_mode_across_the_wall():
     # Fig. 6 window on a grid: the gradient spans 1e-20 .. 1e12; both methods are exact along
     # the same orbit, so they agree to rounding (amplified like the derivatives themselves).
     w, b = np.meshgrid(np.linspace(3.0, 8.0, 21), np.linspace(-5.0, 0.0, 23), indexing="ij")
-    res = dynrnn.error_surface(w, b)
+    res = dynrnn.error_surface(w, b, activation="logistic")
     E, dE_dw, dE_db, x_T = naive.error_surface(w, b)
     assert res.E.shape == (21, 23) and not res.diverged.any()
     np.testing.assert_allclose(res.E, E, rtol=1e-9, atol=1e-14)
@@ -109,7 +109,7 @@ TABLE = [  # w, peak b, wall line b, peak |dE/db|
 
 def test_wall_known_answers():
     w = np.array([row[0] for row in TABLE])
-    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0))
+    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0), activation="logistic")
     assert wall.b.shape == (4,) and wall.resolved.all() and wall.unstable.all()
     np.testing.assert_allclose(wall.b, [row[1] for row in TABLE], rtol=0, atol=1e-5)  # table has 5 decimals
     np.testing.assert_allclose(wall.line_b, [row[2] for row in TABLE], rtol=0, atol=1e-5)
@@ -119,9 +119,9 @@ def test_wall_known_answers():
     # the peak is a maximum of |dE/db| along b: probing about 1/S (the wall's width) to either side
     half = 0.1 / wall_sum(w)
     for sign in (-1.0, 1.0):
-        side = dynrnn.error_surface(w, wall.b + sign * half)
+        side = dynrnn.error_surface(w, wall.b + sign * half, activation="logistic")
         np.testing.assert_array_less(np.abs(side.dE_db), wall.peak)
-    at = dynrnn.error_surface(w, wall.b)
+    at = dynrnn.error_surface(w, wall.b, activation="logistic")
     np.testing.assert_allclose(np.abs(at.dE_db), wall.peak, rtol=1e-15, atol=0)
     np.testing.assert_allclose(at.E, wall.E, rtol=1e-15, atol=0)
     np.testing.assert_allclose(at.x, wall.x, rtol=1e-15, atol=0)
@@ -133,7 +133,7 @@ def test_wall_lies_on_the_line_for_every_unstable_w():
     # the side where sigma' grows (x_T < x0): -C / S <= offset <= 0 with C of order 1 (measured:
     # 0.39 at w = 4.2554 rising to 1.3 at w = 8, where the float64 spacing of b is 1/16 of 1/S).
     w = np.linspace(W_UNSTABLE + 1e-4, 8.0, 60)
-    wall = dynrnn.error_surface_wall(w, (-6.0, 0.0))
+    wall = dynrnn.error_surface_wall(w, (-6.0, 0.0), activation="logistic")
     assert wall.resolved.all() and wall.unstable.all()
     S = wall_sum(w)
     spacing = np.spacing(np.abs(wall.b))
@@ -141,13 +141,13 @@ def test_wall_lies_on_the_line_for_every_unstable_w():
     np.testing.assert_array_less(-2.0 / S - 4 * spacing, wall.offset)
     # the same with the paper's rounded slope: b = 0.5 - 0.622459 w (5e-7 w from rounding)
     np.testing.assert_array_less(np.abs(wall.b - (0.5 - 0.622459 * w)), 2.0 / S + 1e-6 * w)
-    assert round(float(dynrnn.error_surface_wall(5.0, (-5.0, 0.0)).b), 4) == -2.6123
+    assert round(float(dynrnn.error_surface_wall(5.0, (-5.0, 0.0), activation="logistic").b), 4) == -2.6123
 
 
 def test_wall_against_dense_scan_where_grids_resolve_it():
     # below w ~ 4.9 the peak is wider than a 20001-point scan spacing: the naive scan sees it
     w = np.array([3.0, 4.0, 4.3, 4.6])
-    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0), tol=1e-12)
+    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0), tol=1e-12, activation="logistic")
     for i, wi in enumerate(w):
         b_ref, peak_ref = naive.error_surface_wall(wi, -5.0, 0.0)
         # a smooth maximum pins b only to ~sqrt(eps) of its curvature scale
@@ -158,8 +158,8 @@ def test_wall_against_dense_scan_where_grids_resolve_it():
 
 def test_grid_argmax_misses_the_wall_that_the_search_finds():
     # the reason for the zooming search: at w = 8 no plotting grid comes near the peak
-    grid = dynrnn.error_surface(8.0, np.linspace(-5.0, 0.0, 100_001))
-    wall = dynrnn.error_surface_wall(8.0, (-5.0, 0.0), n_grid=11)
+    grid = dynrnn.error_surface(8.0, np.linspace(-5.0, 0.0, 100_001), activation="logistic")
+    wall = dynrnn.error_surface_wall(8.0, (-5.0, 0.0), n_grid=11, activation="logistic")
     assert np.abs(grid.dE_db).max() < 1e-6 * wall.peak
     assert abs(float(wall.b) + 4.47967) < 1e-5
 
@@ -168,10 +168,10 @@ def test_grid_argmax_misses_the_wall_that_the_search_finds():
 def test_curvature_explodes_with_the_gradient(w):
     # Sec. 2.3: on the wall the second derivative explodes with the first; the largest
     # curvature across the wall reaches about peak * S (measured factor 1.2 .. 2.3 here)
-    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0))
+    wall = dynrnn.error_surface_wall(w, (-5.0, 0.0), activation="logistic")
     S = wall_sum(w)
-    across = dynrnn.error_surface(w, wall.b + np.linspace(-3.0, 3.0, 601) / S)
-    far = dynrnn.error_surface(w, wall.line_b + np.array([-0.5, 0.5]))
+    across = dynrnn.error_surface(w, wall.b + np.linspace(-3.0, 3.0, 601) / S, activation="logistic")
+    far = dynrnn.error_surface(w, wall.line_b + np.array([-0.5, 0.5]), activation="logistic")
     assert across.hessian_max_eig.max() > float(wall.peak) * S
     assert np.abs(far.hessian_max_eig).max() < 0.1 and np.abs(far.dE_db).max() < 1.0
 
@@ -179,7 +179,7 @@ def test_curvature_explodes_with_the_gradient(w):
 def test_wall_outside_b_range_and_stable_weights():
     # w = 9: the line b = -5.10 is outside [-5, 0]; w = -2: no wall at all; the search still
     # returns the largest |dE/db| in range, which the naive scan confirms
-    wall = dynrnn.error_surface_wall([9.0, -2.0], (-5.0, 0.0))
+    wall = dynrnn.error_surface_wall([9.0, -2.0], (-5.0, 0.0), activation="logistic")
     assert wall.unstable.tolist() == [True, False]
     for i, wi in enumerate((9.0, -2.0)):
         b_ref, peak_ref = naive.error_surface_wall(wi, -5.0, 0.0, n_scan=2001)
@@ -189,7 +189,7 @@ def test_wall_outside_b_range_and_stable_weights():
 
 def test_unresolvable_wall_is_flagged():
     # at w = 9.5 the wall is ~1e-17 wide: no float64 b can sample it
-    wall = dynrnn.error_surface_wall([5.0, 9.5], (-7.0, 0.0))
+    wall = dynrnn.error_surface_wall([5.0, 9.5], (-7.0, 0.0), activation="logistic")
     assert wall.resolved.tolist() == [True, False]
     assert abs(wall.offset[1]) < 1e-13 and np.isfinite(wall.peak).all()
 
@@ -205,7 +205,7 @@ def test_unresolvable_wall_is_flagged():
     target=finite(0.0, 1.0),
 )
 def test_logistic_error_bounded_and_finite(w, b, x0, n_steps, target):
-    res = dynrnn.error_surface(w, b, x0=x0, n_steps=n_steps, target=target)
+    res = dynrnn.error_surface(w, b, x0=x0, n_steps=n_steps, target=target, activation="logistic")
     assert res.E.shape == res.dE_db.shape == res.hessian_max_eig.shape == w.shape
     assert not res.diverged.any() and np.isfinite(res.dE_db).all()
     assert np.all(res.E >= 0.0) and np.all(res.E <= max(target, 1.0 - target) ** 2)
@@ -238,8 +238,10 @@ def test_float32_matches_float64_at_benign_points(rng):
     w = rng.uniform(-3.0, 3.0, 50)
     b = rng.uniform(-2.0, 2.0, 50)
     for x0 in (0.5, -1.5):  # logistic only: each dtype and activation is one more compile
-        r64 = dynrnn.error_surface(w, b, x0=x0, n_steps=20)
-        r32 = dynrnn.error_surface(w.astype(np.float32), b.astype(np.float32), x0=x0, n_steps=20, dtype=np.float32)
+        r64 = dynrnn.error_surface(w, b, x0=x0, n_steps=20, activation="logistic")
+        r32 = dynrnn.error_surface(
+            w.astype(np.float32), b.astype(np.float32), x0=x0, n_steps=20, dtype=np.float32, activation="logistic"
+        )
         assert r32.E.dtype == r32.hessian_max_eig.dtype == np.float32 and not r32.diverged.any()
         scale = np.abs(r64.hessian_max_eig).max()
         np.testing.assert_allclose(r32.x, r64.x, rtol=1e-4, atol=1e-5)
@@ -285,7 +287,7 @@ def test_backends_agree(backend, name, monkeypatch):
 
 def test_wall_backends_agree(backend, monkeypatch):
     monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)
-    kw = {"n_steps": 12, "n_grid": 7, "tol": 1e-6}
+    kw = {"n_steps": 12, "n_grid": 7, "tol": 1e-6, "activation": "logistic"}
     ref = dynrnn.error_surface_wall([4.8], (-4.0, 0.0), **kw)
     res = dynrnn.error_surface_wall([4.8], (-4.0, 0.0), backend=backend, **kw)
     np.testing.assert_allclose(res.b, ref.b, rtol=0, atol=1e-9)
@@ -300,8 +302,8 @@ def test_results_are_read_only_and_inputs_untouched():
     b = np.array([[-2.5], [-2.6], [-2.7]])
     x0 = np.array([0.5, 0.4])
     copies = [a.copy() for a in (w, b, x0)]
-    res = dynrnn.error_surface(w, b, x0=x0)
-    wall = dynrnn.error_surface_wall(w[0], np.array([-5.0, 0.0]))
+    res = dynrnn.error_surface(w, b, x0=x0, activation="logistic")
+    wall = dynrnn.error_surface_wall(w[0], np.array([-5.0, 0.0]), activation="logistic")
     for a, c in zip((w, b, x0), copies, strict=True):
         np.testing.assert_array_equal(a, c)
         assert a.flags.writeable

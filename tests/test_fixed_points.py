@@ -62,7 +62,7 @@ def bistable_pair():
 # ---------------------------------------------------------------------------
 def test_single_unit_matches_exact_solver():
     net = dynrnn.RNN(W_rec=[[5.0]], b=[-2.5], activation="logistic")
-    res = fixed_points(net, n_starts=30, seed=1)
+    res = fixed_points(net, n_starts=30, rng=1)
     exact = dynrnn.single_unit.fixed_points(5.0, -2.5, activation="logistic")
     assert res.n_points == 3
     # residual <= 1e-10 and |g'| = |lambda - 1| >= 0.25 at these roots: |x - x*| <= 4e-10
@@ -80,9 +80,9 @@ def test_single_unit_matches_exact_solver():
 
 def test_diagonal_network_is_a_product_of_single_units():
     net = bistable_pair()
-    res = fixed_points(net, n_starts=200, seed=2)
-    u = dynrnn.single_unit.fixed_points(5.0, -2.5).x
-    v = dynrnn.single_unit.fixed_points(6.0, -3.0).x
+    res = fixed_points(net, n_starts=200, rng=2)
+    u = dynrnn.single_unit.fixed_points(5.0, -2.5, activation="logistic").x
+    v = dynrnn.single_unit.fixed_points(6.0, -3.0, activation="logistic").x
     product = np.array([[p, q] for p in u for q in v])
     assert res.n_points == 9
     assert_same_points(res.x, product, atol=1e-9)
@@ -104,7 +104,7 @@ def test_multipliers_match_finite_differences(form, rng):
     b = rng.normal(0.0, 1.0, size=n)
     leak = np.array([0.0, 0.3, 0.7])
     net = dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic", form=form, leak=leak)
-    res = fixed_points(net, n_starts=64, seed=3)
+    res = fixed_points(net, n_starts=64, rng=3)
     assert res.n_points >= 1
     for x, lam, kind, k in zip(res.x, res.eigvals, res.classes, res.n_unstable, strict=True):
         assert np.linalg.norm(ref_step(W_rec, b, "logistic", form, leak, x) - x) <= 2 * TOL
@@ -120,8 +120,8 @@ def test_standard_form_points_are_sigma_of_paper_form_points(rng):
     n = 3
     W_rec = rng.normal(0.0, 4.0, size=(n, n))
     b = rng.normal(0.0, 1.0, size=n)
-    paper = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic"), n_starts=100, seed=4)
-    standard = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic", form="standard"), n_starts=100, seed=4)
+    paper = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic"), n_starts=100, rng=4)
+    standard = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic", form="standard"), n_starts=100, rng=4)
     assert standard.form == "standard" and paper.form == "paper"
     assert paper.n_points == standard.n_points >= 1
     h = naive.sigma("logistic", paper.x)
@@ -139,7 +139,7 @@ def test_linear_map_is_solved_exactly(rng):
     W_rec = rng.normal(0.0, 0.8, size=(n, n))
     b = rng.normal(0.0, 1.0, size=n)
     # n_starts=1: one random start, no trajectory
-    res = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="linear", leak=0.5), n_starts=1, seed=5)
+    res = fixed_points(dynrnn.RNN(W_rec=W_rec, b=b, activation="linear", leak=0.5), n_starts=1, rng=5)
     assert res.n_points == 1
     assert_allclose(res.x[0], np.linalg.solve(np.eye(n) - W_rec, b), rtol=1e-10, atol=1e-12)
     # leak alpha = 0.5: multipliers alpha + (1 - alpha) * eig(W_rec)
@@ -149,7 +149,7 @@ def test_linear_map_is_solved_exactly(rng):
 
 def test_singular_linear_map_reports_every_start():
     # x = x + 1 has no fixed point: J_F - I = 0 is singular, reported per start, never raised
-    res = fixed_points(dynrnn.RNN(W_rec=[[1.0]], b=[1.0], activation="linear"), n_starts=1, seed=6)
+    res = fixed_points(dynrnn.RNN(W_rec=[[1.0]], b=[1.0], activation="linear"), n_starts=1, rng=6)
     assert res.n_points == 0
     assert res.x.shape == (0, 1) and res.eigvals.shape == (0, 1) and res.classes.shape == (0,)
     assert res.status_counts["SINGULAR"] == 1 and res.n_converged == 0
@@ -159,7 +159,7 @@ def test_singular_linear_map_reports_every_start():
 def test_full_leak_is_non_hyperbolic():
     # alpha = 1 freezes unit 2: multiplier exactly 1
     net = dynrnn.RNN(W_rec=np.diag([5.0, 6.0]), b=[-2.5, -3.0], activation="logistic", leak=[0.2, 1.0])
-    res = fixed_points(net, n_starts=60, seed=7)
+    res = fixed_points(net, n_starts=60, rng=7)
     assert res.n_points >= 1
     assert set(res.classes.tolist()) == {"non-hyperbolic"}
     assert_allclose(np.abs(np.abs(res.eigvals) - 1.0).min(axis=1), 0.0, rtol=0, atol=1e-15)
@@ -169,7 +169,7 @@ def test_slow_point_of_a_unit_past_its_fold():
     # w = 5, b = -2.7: past the fold at b = -2.65561, the upper pair of fixed points has vanished;
     # q has a local minimum where g(x) = 5 sigma(x) + b - x has its local maximum, 5 sigma'(x) = 1.
     net = dynrnn.RNN(W_rec=[[5.0]], b=[-2.7], activation="logistic")
-    res = fixed_points(net, n_starts=40, seed=8, slow_points=True)
+    res = fixed_points(net, n_starts=40, rng=8, slow_points=True)
     assert res.n_points == 1 and res.classes.tolist() == ["stable"]
     c = np.log((1 + np.sqrt(1 - 4 / 5)) / (1 - np.sqrt(1 - 4 / 5)))  # logit((1 + sqrt(1 - 4/w)) / 2)
     g = 5 * naive.sigma("logistic", c) - 2.7 - c
@@ -177,7 +177,7 @@ def test_slow_point_of_a_unit_past_its_fold():
     # BFGS stops at |grad q| <= 1e-10 where q'' = g g'' ~ 0.02: |x - c| <~ 1e-8
     assert_allclose(res.slow_x[0, 0], c, rtol=0, atol=1e-7)
     assert_allclose(res.slow_q[0], 0.5 * g * g, rtol=1e-10, atol=0)
-    assert fixed_points(net, n_starts=4, seed=8).slow_x is None
+    assert fixed_points(net, n_starts=4, rng=8).slow_x is None
 
 
 # ---------------------------------------------------------------------------
@@ -185,26 +185,26 @@ def test_slow_point_of_a_unit_past_its_fold():
 # ---------------------------------------------------------------------------
 def test_same_seed_same_result_and_read_only():
     net = bistable_pair()
-    a = fixed_points(net, n_starts=40, seed=9)
-    b = fixed_points(net, n_starts=40, seed=np.random.default_rng(9))
+    a = fixed_points(net, n_starts=40, rng=9)
+    b = fixed_points(net, n_starts=40, rng=np.random.default_rng(9))
     for name in ("x", "eigvals", "residual", "n_unstable", "kind", "n_hits", "starts", "status", "n_iter", "label"):
         assert_array_equal(getattr(a, name), getattr(b, name))
         assert not getattr(a, name).flags.writeable
-    c = fixed_points(net, n_starts=40, seed=10)
+    c = fixed_points(net, n_starts=40, rng=10)
     assert not np.array_equal(a.starts, c.starts)
 
 
 def test_inputs_are_ignored():
     W_rec, b = np.diag([5.0, 6.0]), np.array([-2.5, -3.0])
     driven = dynrnn.RNN(W_rec=W_rec, W_in=np.ones((2, 3)), b=b, activation="logistic")
-    a = fixed_points(driven, n_starts=20, seed=11)
-    b_ = fixed_points(bistable_pair(), n_starts=20, seed=11)
+    a = fixed_points(driven, n_starts=20, rng=11)
+    b_ = fixed_points(bistable_pair(), n_starts=20, rng=11)
     assert_array_equal(a.x, b_.x)
 
 
 def test_float32_network_is_solved_in_float64():
     net32 = dynrnn.RNN(W_rec=[[5.0]], b=[-2.5], activation="logistic", dtype=np.float32)
-    res = fixed_points(net32, n_starts=10, seed=12)
+    res = fixed_points(net32, n_starts=10, rng=12)
     assert res.x.dtype == np.float64 and np.all(res.residual <= TOL)
 
 
@@ -222,8 +222,8 @@ def test_float32_network_is_solved_in_float64():
         ({"dedup_tol": 0}, ValueError, "dedup_tol must be finite and > 0"),
         ({"hyperbolic_tol": -1.0}, ValueError, "hyperbolic_tol must be finite and >= 0"),
         ({"slow_points": 1}, TypeError, "slow_points must be a bool"),
-        ({"seed": -1}, ValueError, "seed must be >= 0"),
-        ({"seed": 1.5}, TypeError, "seed must be None, an int"),
+        ({"rng": -1}, ValueError, r"rng \(a seed\) must be >= 0"),
+        ({"rng": 1.5}, TypeError, "rng must be None, an int"),
         ({"backend": "gpu"}, ValueError, "backend must be one of"),
     ],
 )
@@ -249,7 +249,7 @@ def test_cuda_matches_cpu(form, monkeypatch):
     monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)
     rtol, atol = CUDA_RTOL, CUDA_ATOL
     net = dynrnn.RNN(W_rec=[[5.0, 0.5], [0.3, 6.0]], b=[-2.8, -3.2], activation="logistic", form=form)
-    kw = dict(n_starts=11, seed=13, trajectory_steps=6)  # 11 starts: 3 blocks of 4, the last partial
+    kw = dict(n_starts=11, rng=13, trajectory_steps=6)  # 11 starts: 3 blocks of 4, the last partial
     cpu = fixed_points(net, backend="cpu", **kw)
     gpu = fixed_points(net, backend="cuda", **kw)
     assert_allclose(gpu.starts, cpu.starts, rtol=rtol, atol=atol)

@@ -35,7 +35,7 @@ RTOL32, ATOL32 = 1e-4, 1e-5
 def grid(p, activation, **kw):
     """iterate_grid on a strategies.GridProblem."""
     kw = {"form": p.form, "leak": p.leak, "n_keep": p.n_keep, **kw}
-    return dynrnn.iterate_grid(p.W_rec, p.b, p.x0, p.n_steps, activation=activation, **kw)
+    return dynrnn.iterate_grid(p.W_rec, p.b, p.x0, n_steps=p.n_steps, activation=activation, **kw)
 
 
 def naive_grid(p, activation, **kw):
@@ -107,7 +107,7 @@ def test_float32_single_unit_close_to_float64(activation, p):
         p["w"],
         p["b"],
         p["x0"],
-        p["n_steps"],
+        n_steps=p["n_steps"],
         activation=activation,
         form=p["form"],
         n_keep=p["n_keep"],
@@ -156,7 +156,7 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
     leak = None if p.leak is None else (p.leak[0] if share["leak"] else p.leak)
     G = 1 if all(share.values()) else p.G
     kw = {"activation": activation, "form": p.form, "n_keep": p.n_keep}
-    res = dynrnn.iterate_grid(W_rec, b, x0, p.n_steps, leak=leak, **kw)
+    res = dynrnn.iterate_grid(W_rec, b, x0, n_steps=p.n_steps, leak=leak, **kw)
 
     def explicit(a, shape):
         return np.repeat(a[None], G, axis=0) if a.shape == shape[1:] else a
@@ -165,7 +165,7 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
         explicit(W_rec, (G, n, n)),
         explicit(b, (G, n)),
         explicit(x0, (G, n)),
-        p.n_steps,
+        n_steps=p.n_steps,
         leak=None if leak is None else explicit(leak, (G, n)),
         **kw,
     )
@@ -175,17 +175,17 @@ def test_broadcasting_equals_explicit_copies(p, activation, data):
 
 def test_grid_size_from_leak_alone():
     leak = np.array([[0.0], [0.5], [1.0]])
-    res = dynrnn.iterate_grid([[0.5]], [0.1], [1.0], 3, activation="linear", leak=leak)
+    res = dynrnn.iterate_grid([[0.5]], [0.1], [1.0], n_steps=3, activation="linear", leak=leak)
     ref = dynrnn.iterate_grid(
-        np.full((3, 1, 1), 0.5), np.full((3, 1), 0.1), np.ones((3, 1)), 3, activation="linear", leak=leak
+        np.full((3, 1, 1), 0.5), np.full((3, 1), 0.1), np.ones((3, 1)), n_steps=3, activation="linear", leak=leak
     )
     assert_same_orbits(res, ref)
 
 
 def test_scalar_leak_broadcasts(rng):
     W_rec, b, x0 = rng.normal(size=(5, 3, 3)) / 3, rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    res = dynrnn.iterate_grid(W_rec, b, x0, 12, activation="tanh", leak=0.3, n_keep=4)
-    ref = dynrnn.iterate_grid(W_rec, b, x0, 12, activation="tanh", leak=np.full((5, 3), 0.3), n_keep=4)
+    res = dynrnn.iterate_grid(W_rec, b, x0, n_steps=12, activation="tanh", leak=0.3, n_keep=4)
+    ref = dynrnn.iterate_grid(W_rec, b, x0, n_steps=12, activation="tanh", leak=np.full((5, 3), 0.3), n_keep=4)
     assert_same_orbits(res, ref)
 
 
@@ -201,7 +201,7 @@ def test_single_unit_broadcasting_equals_explicit_copies(p, data):
             args[k] = data.draw(st.sampled_from([float(p[k][0]), np.asarray(p[k][0]), p[k][:1].copy(), p[k]]), label=k)
     G = max(np.size(a) for a in args.values() if a is not None)
     kw = {"activation": "tanh", "form": p["form"], "n_keep": p["n_keep"]}
-    res = dynrnn.iterate_grid(args["w"], args["b"], args["x0"], p["n_steps"], leak=args["leak"], **kw)
+    res = dynrnn.iterate_grid(args["w"], args["b"], args["x0"], n_steps=p["n_steps"], leak=args["leak"], **kw)
 
     def explicit(a):
         return None if a is None else np.repeat(np.reshape(a, -1), G // np.size(a))
@@ -210,7 +210,7 @@ def test_single_unit_broadcasting_equals_explicit_copies(p, data):
         explicit(args["w"]),
         explicit(args["b"]),
         explicit(args["x0"]),
-        p["n_steps"],
+        n_steps=p["n_steps"],
         leak=explicit(args["leak"]),
         **kw,
     )
@@ -240,7 +240,7 @@ def orbits_one_by_one(w, b, x0, n_steps, n_keep, activation, form, leak):
 @given(p=sts.unit_grids())
 def test_single_unit_kernel_equals_n_unit_kernel(activation, p):
     kw = {"activation": activation, "form": p["form"], "n_keep": p["n_keep"]}
-    fast = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], p["n_steps"], leak=p["leak"], **kw)
+    fast = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], n_steps=p["n_steps"], leak=p["leak"], **kw)
     G = len(p["w"])
     full = orbits_one_by_one(
         p["w"],
@@ -275,9 +275,9 @@ def test_leak_one_freezes_the_state(activation, p):
 @given(p=sts.unit_grids())
 def test_single_unit_leak_zero_and_one(activation, p):
     kw = {"activation": activation, "form": p["form"], "n_keep": p["n_keep"]}
-    plain = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], p["n_steps"], **kw)
-    assert_same_orbits(dynrnn.iterate_grid(p["w"], p["b"], p["x0"], p["n_steps"], leak=0.0, **kw), plain)
-    frozen = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], p["n_steps"], leak=1.0, **kw)
+    plain = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], n_steps=p["n_steps"], **kw)
+    assert_same_orbits(dynrnn.iterate_grid(p["w"], p["b"], p["x0"], n_steps=p["n_steps"], leak=0.0, **kw), plain)
+    frozen = dynrnn.iterate_grid(p["w"], p["b"], p["x0"], n_steps=p["n_steps"], leak=1.0, **kw)
     assert_allclose(frozen.x[:, :, 0], np.broadcast_to(p["x0"][:, None], frozen.x.shape[:2]), rtol=0, atol=0)
 
 
@@ -298,8 +298,8 @@ def test_paper_and_standard_forms_are_the_same_system(activation, p):
 def test_forms_same_system_on_a_grid(activation, p):
     sigma = dynrnn.activation(activation).sigma
     T = p.n_steps
-    x = dynrnn.iterate_grid(p.W_rec, p.b, p.x0, T, activation=activation, form="paper", n_keep=T + 1)
-    h = dynrnn.iterate_grid(p.W_rec, p.b, sigma(p.x0), T, activation=activation, form="standard", n_keep=T + 1)
+    x = dynrnn.iterate_grid(p.W_rec, p.b, p.x0, n_steps=T, activation=activation, form="paper", n_keep=T + 1)
+    h = dynrnn.iterate_grid(p.W_rec, p.b, sigma(p.x0), n_steps=T, activation=activation, form="standard", n_keep=T + 1)
     assert_allclose(h.x, sigma(x.x), rtol=RTOL, atol=ATOL)
 
 
@@ -367,7 +367,14 @@ def test_divergence_matches_naive(activation, p):
 def test_huge_gain_diverges_at_known_step(activation, form, backend):
     # x_t = 1e100**t overflows at t = 4 (1e400 > 1.8e308)
     res = dynrnn.iterate_grid(
-        np.array([1e100, 0.5]), np.zeros(2), 1.0, 10, activation=activation, form=form, n_keep=11, backend=backend
+        np.array([1e100, 0.5]),
+        np.zeros(2),
+        1.0,
+        n_steps=10,
+        activation=activation,
+        form=form,
+        n_keep=11,
+        backend=backend,
     )
     assert_array_equal(res.diverged, [True, False])
     assert_array_equal(res.diverged_at, [4, -1])
@@ -389,7 +396,7 @@ def test_single_unit_divergence_equals_n_unit_path(activation, w, T, form, leak)
     w = np.array([w, -w, 0.5, w])
     x0 = np.array([1.0, 1.0, 2.0, -1.0])
     kw = {"activation": activation, "form": form, "leak": leak, "n_keep": T + 1}
-    fast = dynrnn.iterate_grid(w, np.full(4, 0.25), x0, T, **kw)
+    fast = dynrnn.iterate_grid(w, np.full(4, 0.25), x0, n_steps=T, **kw)
     full = orbits_one_by_one(w, np.full(4, 0.25), x0, T, T + 1, activation, form, None if leak is None else [leak] * 4)
     assert_same_orbits(fast, full, rtol=RTOL, atol=ATOL)
     leak_arr = None if leak is None else np.full((4, 1), leak)
@@ -412,7 +419,7 @@ def test_bounded_sigma_never_diverges(activation, data, n, G, T, form, leak):
     W_rec = data.draw(sts.float_arrays((G, n, n), -big, big))
     b = data.draw(sts.float_arrays((G, n), -1e300 / 2, 1e300 / 2))
     x0 = data.draw(sts.float_arrays((G, n), -1e300, 1e300))
-    res = dynrnn.iterate_grid(W_rec, b, x0, T, activation=activation, form=form, leak=leak, n_keep=T + 1)
+    res = dynrnn.iterate_grid(W_rec, b, x0, n_steps=T, activation=activation, form=form, leak=leak, n_keep=T + 1)
     assert not res.diverged.any()
     assert_array_equal(res.diverged_at, -1)
     assert np.all(np.isfinite(res.x))
@@ -423,7 +430,7 @@ def test_relu_with_gain_diverges():
         np.array([[[1e80, 0.0], [0.0, 1e80]], [[-1e80, 0.0], [0.0, -1e80]]]),
         [0.0, 0.0],
         [1.0, 2.0],
-        10,
+        n_steps=10,
         activation="relu",
     )
     # positive gain: 2 * 1e80**t overflows at t = 4; negative gain: relu(-x) = 0 stops the orbit
@@ -447,17 +454,19 @@ def test_iterate_trajectory_after_divergence_is_nan():
 def test_bistable_logistic_unit(backend):
     # x = 5 sigma(x) - 2.5 is odd about 0: attractors +-1.776029, unstable fixed point 0
     x0 = np.array([-3.0, -1e-6, 0.0, 1e-6, 3.0])
-    res = dynrnn.iterate_grid(np.full(5, 5.0), np.full(5, -2.5), x0, 300, activation="logistic", backend=backend)
+    res = dynrnn.iterate_grid(
+        np.full(5, 5.0), np.full(5, -2.5), x0, n_steps=300, activation="logistic", backend=backend
+    )
     assert_allclose(res.x[:, 0, 0], [-1.77603, -1.77603, 0.0, 1.77603, 1.77603], rtol=0, atol=1e-5)
     assert res.x[2, 0, 0] == 0.0  # 5 * 0.5 - 2.5 is exact: x0 = 0 stays 0
-    nres = dynrnn.iterate_grid([[[5.0]]], [-2.5], x0[:, None], 300, activation="logistic", backend=backend)
+    nres = dynrnn.iterate_grid([[[5.0]]], [-2.5], x0[:, None], n_steps=300, activation="logistic", backend=backend)
     assert_same_orbits(nres, res, rtol=RTOL, atol=ATOL)
 
 
 def test_linear_map_is_a_matrix_power(rng):
     W = rng.normal(size=(4, 3, 3)) / 3
     x0 = rng.normal(size=(4, 3))
-    res = dynrnn.iterate_grid(W, np.zeros(3), x0, 6, activation="linear", n_keep=7)
+    res = dynrnn.iterate_grid(W, np.zeros(3), x0, n_steps=6, activation="linear", n_keep=7)
     for g in range(4):
         ref = np.stack([np.linalg.matrix_power(W[g], t) @ x0[g] for t in range(7)])
         assert_allclose(res.x[g], ref, rtol=RTOL, atol=ATOL)
@@ -475,7 +484,7 @@ def _contracting(activation, fraction=0.95):
 @given(data=st.data())
 def test_tangents_match_naive_forward_mode(activation, data):
     p = data.draw(sts.tangent_points(_contracting(activation)))
-    res = iterate_tangents(p["w"], p["b"], p["x0"], p["n_steps"], activation=activation)
+    res = iterate_tangents(p["w"], p["b"], p["x0"], n_steps=p["n_steps"], activation=activation)
     x, dx_dw, dx_db = naive.iterate_tangents(p["w"], p["b"], p["x0"], p["n_steps"], activation)
     assert_allclose(res.x, x, rtol=RTOL, atol=ATOL)
     assert_allclose(res.dx_dw, dx_dw, rtol=RTOL, atol=ATOL)
@@ -492,10 +501,10 @@ def test_tangents_match_central_differences(activation, n_steps, rng):
     b = rng.uniform(-2.0, 2.0, 64)
     x0 = rng.uniform(-3.0, 3.0, 64)
     h = 1e-6
-    res = iterate_tangents(w, b, x0, n_steps, activation=activation)
+    res = iterate_tangents(w, b, x0, n_steps=n_steps, activation=activation)
 
     def xT(w_, b_):
-        return iterate_tangents(w_, b_, x0, n_steps, activation=activation).x
+        return iterate_tangents(w_, b_, x0, n_steps=n_steps, activation=activation).x
 
     fd_w = (xT(w + h, b) - xT(w - h, b)) / (2 * h)
     fd_b = (xT(w, b + h) - xT(w, b - h)) / (2 * h)
@@ -511,7 +520,7 @@ def test_tangents_match_central_differences(activation, n_steps, rng):
 
 def test_tangents_first_step():
     # x_1 = w s + b with s = sigma(x0): dx/dw = s, dx/db = 1
-    res = iterate_tangents([0.5, 2.0], [0.1, -0.3], [0.0, 1.0], 1, activation="tanh")
+    res = iterate_tangents([0.5, 2.0], [0.1, -0.3], [0.0, 1.0], n_steps=1, activation="tanh")
     assert_allclose(res.x, [0.1, 2.0 * np.tanh(1.0) - 0.3], rtol=1e-15, atol=1e-15)
     assert_allclose(res.dx_dw, [0.0, np.tanh(1.0)], rtol=1e-15, atol=1e-15)
     assert_allclose(res.dx_db, [1.0, 1.0], rtol=0, atol=0)
@@ -520,26 +529,26 @@ def test_tangents_first_step():
 def test_tangents_broadcast_shapes(rng):
     w = rng.uniform(-3.0, 3.0, (3, 1))
     b = rng.uniform(-2.0, 2.0, 4)
-    res = iterate_tangents(w, b, 0.5, 12, activation="logistic")
+    res = iterate_tangents(w, b, 0.5, n_steps=12, activation="logistic")
     for field in (res.x, res.dx_dw, res.dx_db, res.diverged):
         assert field.shape == (3, 4)
     x, dx_dw, dx_db = naive.iterate_tangents(w, b, 0.5, 12, "logistic")
     assert_allclose(res.x, x, rtol=RTOL, atol=ATOL)
     assert_allclose(res.dx_dw, dx_dw, rtol=RTOL, atol=ATOL)
     assert_allclose(res.dx_db, dx_db, rtol=RTOL, atol=ATOL)
-    scalar = iterate_tangents(5.0, -2.5, 0.5, 3)
+    scalar = iterate_tangents(5.0, -2.5, 0.5, n_steps=3, activation="logistic")
     assert scalar.x.shape == ()
 
 
 def test_tangents_final_state_equals_iterate_grid(rng):
     w, b, x0 = rng.uniform(-6.0, 6.0, 20), rng.uniform(-3.0, 3.0, 20), rng.uniform(-3.0, 3.0, 20)
-    res = iterate_tangents(w, b, x0, 25, activation="logistic")
-    orbit = dynrnn.iterate_grid(w, b, x0, 25, activation="logistic")
+    res = iterate_tangents(w, b, x0, n_steps=25, activation="logistic")
+    orbit = dynrnn.iterate_grid(w, b, x0, n_steps=25, activation="logistic")
     assert_allclose(res.x, orbit.x[:, 0, 0], rtol=RTOL, atol=ATOL)
 
 
 def test_tangents_divergence_flag():
-    res = iterate_tangents([1e100, 0.5], [0.0, 0.0], 1.0, 10, activation="linear")
+    res = iterate_tangents([1e100, 0.5], [0.0, 0.0], 1.0, n_steps=10, activation="linear")
     assert_array_equal(res.diverged, [True, False])
     assert res.n_diverged == 1
 
@@ -549,7 +558,7 @@ def test_fig6_wall_location():
     # wall b = 0.5 - 0.622459 w, where the start x0 = 0.5 sits on the unstable
     # fixed point (0.5 = 5 sigma(0.5) + b).
     b = np.arange(-3.5, -1.5, 0.001)
-    res = iterate_tangents(np.full_like(b, 5.0), b, 0.5, 50, activation="logistic")
+    res = iterate_tangents(np.full_like(b, 5.0), b, 0.5, n_steps=50, activation="logistic")
     assert not res.diverged.any()
     peak = b[np.argmax(np.abs(res.dx_db))]
     assert_allclose(peak, 0.5 - 0.622459 * 5.0, rtol=0, atol=0.01)
@@ -559,11 +568,11 @@ def test_fig6_wall_location():
 # Inputs are never modified; results are read-only
 # ---------------------------------------------------------------------------
 def _call_grid(a):
-    return dynrnn.iterate_grid(a["W_rec"], a["b"], a["x0"], 5, activation="tanh", leak=a["leak"], n_keep=3)
+    return dynrnn.iterate_grid(a["W_rec"], a["b"], a["x0"], n_steps=5, activation="tanh", leak=a["leak"], n_keep=3)
 
 
 def _call_grid_unit(a):
-    return dynrnn.iterate_grid(a["w"], a["b1"], a["x01"], 5, activation="tanh", leak=a["leak1"], n_keep=3)
+    return dynrnn.iterate_grid(a["w"], a["b1"], a["x01"], n_steps=5, activation="tanh", leak=a["leak1"], n_keep=3)
 
 
 def _call_iterate(a):
@@ -572,7 +581,7 @@ def _call_iterate(a):
 
 
 def _call_tangents(a):
-    return iterate_tangents(a["w"], a["b1"], a["x01"], 5, activation="logistic")
+    return iterate_tangents(a["w"], a["b1"], a["x01"], n_steps=5, activation="logistic")
 
 
 def _call_activation(a):
@@ -602,10 +611,12 @@ def test_inputs_are_never_modified(call, rng):
 
 
 def test_results_are_read_only(rng):
-    res = dynrnn.iterate_grid(rng.normal(size=(2, 2)), [0.0, 0.0], rng.normal(size=(3, 2)), 4, activation="tanh")
+    res = dynrnn.iterate_grid(
+        rng.normal(size=(2, 2)), [0.0, 0.0], rng.normal(size=(3, 2)), n_steps=4, activation="tanh"
+    )
     for field in (res.x, res.diverged, res.diverged_at):
         assert not field.flags.writeable
-    tan = iterate_tangents([1.0, 2.0], [0.0, 0.0], 0.5, 3)
+    tan = iterate_tangents([1.0, 2.0], [0.0, 0.0], 0.5, n_steps=3, activation="logistic")
     for field in (tan.x, tan.dx_dw, tan.dx_db, tan.diverged):
         assert not field.flags.writeable
     assert "x=<float64 array (3, 1, 2)>" in repr(res)

@@ -28,7 +28,7 @@ def unit(w, b, activation="logistic", **kw):
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("b", [-2.62, -2.5, -2.4])
 def test_single_unit_basin_boundary_is_the_unstable_fixed_point(b):
-    fp = fixed_points(5.0, b)
+    fp = fixed_points(5.0, b, activation="logistic")
     assert fp.count == 3
     grid = np.linspace(-4.0, 4.0, 400)  # 0 (the unstable point at b = -2.5) is not on it
     res = basins(unit(5.0, b), grid=grid)
@@ -55,7 +55,7 @@ def test_start_on_the_unstable_fixed_point_is_not_an_attractor():
 
 
 def test_monostable_unit_has_one_basin():
-    fp = fixed_points(5.0, -3.0)
+    fp = fixed_points(5.0, -3.0, activation="logistic")
     res = basins(unit(5.0, -3.0), grid=np.linspace(-5.0, 5.0, 51))
     assert res.n_attractors == 1
     assert_array_equal(res.labels, 0)
@@ -64,7 +64,7 @@ def test_monostable_unit_has_one_basin():
 
 
 def test_negative_weight_gives_the_exact_period2_orbit():
-    cycle = period2_orbits(-8.0, 4.0)
+    cycle = period2_orbits(-8.0, 4.0, activation="logistic")
     assert cycle.exists and cycle.stable
     res = basins(unit(-8.0, 4.0), grid=np.linspace(-6.0, 6.0, 40))
     assert res.n_attractors == 1
@@ -156,10 +156,10 @@ def test_max_period_bounds_detection():
 # ---------------------------------------------------------------------------
 def test_orbit_diagram_finds_every_stable_fixed_point_of_the_bias_sweep():
     values = np.linspace(-4.0, -1.0, 61)
-    res = orbit_diagram(unit(5.0, 0.0), ("b", 0), values, n_starts=16, n_transient=600, n_keep=4, seed=3)
+    res = orbit_diagram(unit(5.0, 0.0), ("b", 0), values, n_starts=16, n_transient=600, n_keep=4, rng=3)
     assert res.x.shape == (61, 16, 4, 1)
     assert not res.diverged.any()
-    fp = fixed_points(5.0, values)
+    fp = fixed_points(5.0, values, activation="logistic")
     n_bistable = 0
     for k in range(values.size):
         stable = fp.x[k][fp.stable[k]]
@@ -174,8 +174,8 @@ def test_orbit_diagram_finds_every_stable_fixed_point_of_the_bias_sweep():
 
 
 def test_orbit_diagram_period2():
-    cycle = period2_orbits(-8.0, 4.0)
-    res = orbit_diagram(unit(1.0, 4.0), ("W_rec", 0, 0), [-8.0], n_starts=5, n_keep=6, seed=1)
+    cycle = period2_orbits(-8.0, 4.0, activation="logistic")
+    res = orbit_diagram(unit(1.0, 4.0), ("W_rec", 0, 0), [-8.0], n_starts=5, n_keep=6, rng=1)
     late = res.x[0, :, :, 0]
     assert_allclose(np.sort(late[:, -2:], axis=1), np.broadcast_to(cycle.x, (5, 2)), rtol=0, atol=1e-9)
     assert_allclose(late[:, 2:], late[:, :-2], rtol=0, atol=1e-12)  # period 2
@@ -189,7 +189,7 @@ def test_orbit_diagram_parameters_match_naive(parameter, rng):
     net = dynrnn.RNN(W, W_in=W_in, b=b, activation="logistic", leak=0.2)
     values = np.array([-0.7, 0.3, 1.4])
     x0 = rng.uniform(-2.0, 2.0, (2, 3))
-    res = orbit_diagram(net, parameter, values, x0=x0, n_starts=3, n_transient=20, n_keep=5, seed=7)
+    res = orbit_diagram(net, parameter, values, x0=x0, n_starts=3, n_transient=20, n_keep=5, rng=7)
     assert res.x.shape == (3, 5, 5, 3)
     assert_array_equal(res.x0[:2], x0)
     name = parameter if isinstance(parameter, str) else parameter[0]
@@ -211,7 +211,7 @@ def test_orbit_diagram_parameters_match_naive(parameter, rng):
 
 
 def test_orbit_diagram_parameter_label_and_points():
-    res = orbit_diagram(unit(5.0, 0.0), "b", [-2.5, -1.0], n_starts=3, n_keep=2, seed=0)
+    res = orbit_diagram(unit(5.0, 0.0), "b", [-2.5, -1.0], n_starts=3, n_keep=2, rng=0)
     assert res.parameter == ("b", 0) and res.label == "b[0]"
     v, x = res.points()
     assert v.shape == x.shape == (12,)
@@ -227,10 +227,10 @@ def test_orbit_diagram_flags_divergence():
 
 def test_same_seed_same_result():
     net = dynrnn.RNN([[1.0, -2.0], [2.5, 0.5]], b=[0.1, -0.3], activation="logistic")
-    a = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, seed=11, n_transient=50)
-    b = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, seed=11, n_transient=50)
-    c = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, seed=np.random.default_rng(11), n_transient=50)
-    d = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, seed=12, n_transient=50)
+    a = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, rng=11, n_transient=50)
+    b = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, rng=11, n_transient=50)
+    c = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, rng=np.random.default_rng(11), n_transient=50)
+    d = orbit_diagram(net, "gain", [0.5, 1.0, 2.0], n_starts=4, rng=12, n_transient=50)
     for other in (b, c):
         assert_array_equal(a.x, other.x)
         assert_array_equal(a.x0, other.x0)
@@ -256,7 +256,7 @@ def test_sensitivity_is_large_across_the_boundary_and_tiny_away_from_it():
     net = unit(5.0, -2.5)
     straddle = np.array([-0.5e-8, -0.9e-8, -1e-12])  # x0 < 0 < x0 + delta: the boundary lies between
     away = np.array([-2.0, -1.0, -0.3, 0.3, 1.0, 2.0])
-    res = sensitivity(net, np.concatenate([straddle, away]), delta, 200)
+    res = sensitivity(net, np.concatenate([straddle, away]), delta=delta, n_steps=200)
     assert res.distance.shape == (9, 201)
     assert_allclose(res.distance[:, 0], delta, rtol=1e-6)
     assert np.all(res.distance[:3, -1] > 1.0)
@@ -267,9 +267,9 @@ def test_sensitivity_is_large_across_the_boundary_and_tiny_away_from_it():
 
 
 def test_sensitivity_grows_by_the_unstable_multiplier():
-    fp = fixed_points(5.0, -2.5)
+    fp = fixed_points(5.0, -2.5, activation="logistic")
     lam = fp.multiplier[~fp.stable][0]  # 5 sigma'(0) = 1.25
-    res = sensitivity(unit(5.0, -2.5), [0.0], 1e-9, 40)
+    res = sensitivity(unit(5.0, -2.5), [0.0], delta=1e-9, n_steps=40)
     t = np.arange(41)
     assert_allclose(res.distance[0], 1e-9 * lam**t, rtol=1e-5)  # linear regime: Delta x_t << 1
 
@@ -280,7 +280,7 @@ def test_sensitivity_orbits_match_naive(rng):
     net = dynrnn.RNN(W, b=b, activation="logistic")
     x0 = rng.uniform(-3.0, 3.0, (4, 2))
     direction = np.array([3.0, 4.0])
-    res = sensitivity(net, x0, 1e-3, 25, direction=direction)
+    res = sensitivity(net, x0, delta=1e-3, n_steps=25, direction=direction)
     assert_allclose(res.direction, np.broadcast_to([0.6, 0.8], (4, 2)))
     for k in range(4):
         ref = naive.iterate(W, None, b, "logistic", "paper", None, x0[k], 25, None)
@@ -301,9 +301,9 @@ def test_inputs_not_modified():
     arrays = (values, x0, x0_range, axis0, axis1, base, direction)
     copies = [a.copy() for a in arrays]
     res = (
-        orbit_diagram(net, ("b", 0), values, x0=x0, x0_range=x0_range, n_starts=1, n_transient=5, seed=0),
+        orbit_diagram(net, ("b", 0), values, x0=x0, x0_range=x0_range, n_starts=1, n_transient=5, rng=0),
         basins(net, grid=(axis0, axis1), base_state=base, n_steps=50),
-        sensitivity(net, x0, 1e-3, 5, direction=direction),
+        sensitivity(net, x0, delta=1e-3, n_steps=5, direction=direction),
     )
     for a, c in zip(arrays, copies, strict=True):
         assert_array_equal(a, c)
@@ -340,7 +340,7 @@ NET2 = dynrnn.RNN(np.eye(2), b=[0.0, 0.0], activation="logistic")
         (lambda: orbit_diagram(NET, "b", [1.0], x0_range=(1.0, -1.0)), ValueError, "low <= high"),
         (lambda: orbit_diagram(NET, "b", [1.0], x0_range=(1.0, 2.0, 3.0)), ValueError, "x0_range"),
         (lambda: orbit_diagram(NET2, "gain", [1.0], x0=[1.0, 2.0, 3.0]), ValueError, "x0 must have shape"),
-        (lambda: orbit_diagram(NET, "b", [1.0], seed=1.5), TypeError, "seed"),
+        (lambda: orbit_diagram(NET, "b", [1.0], rng=1.5), TypeError, "rng"),
         (lambda: orbit_diagram(NET, "b", [1.0], backend="tpu"), ValueError, "backend"),
         (lambda: orbit_diagram(NET, "b", [1.0], dtype=np.int32), ValueError, "dtype"),
         (lambda: orbit_diagram("net", "b", [1.0]), TypeError, "net must be"),
@@ -360,14 +360,18 @@ NET2 = dynrnn.RNN(np.eye(2), b=[0.0, 0.0], activation="logistic")
         (lambda: basins(NET2, grid=([0.0], [])), ValueError, r"grid\[1\]"),
         (lambda: basins(NET2, base_state=[0.0]), ValueError, "base_state"),
         (lambda: basins(unit(1.0, 0.0, activation="relu")), ValueError, "grid must be given"),
-        (lambda: sensitivity(NET, [0.0], 0.0, 5), ValueError, "delta"),
-        (lambda: sensitivity(NET, [0.0], [1e-3, 1e-3], 5), ValueError, "delta"),
-        (lambda: sensitivity(NET, [0.0], 1e-3, 0), ValueError, "n_steps"),
-        (lambda: sensitivity(NET, [np.nan], 1e-3, 5), ValueError, "x0 must be finite"),
-        (lambda: sensitivity(NET, np.empty((0, 1)), 1e-3, 5), ValueError, "at least one"),
-        (lambda: sensitivity(NET2, [0.0, 0.0], 1e-3, 5, direction=[0.0, 0.0]), ValueError, "non-zero"),
-        (lambda: sensitivity(NET2, [0.0, 0.0], 1e-3, 5, direction=[1.0]), ValueError, "direction must have"),
-        (lambda: sensitivity(NET, [1j], 1e-3, 5), TypeError, "x0"),
+        (lambda: sensitivity(NET, [0.0], delta=0.0, n_steps=5), ValueError, "delta"),
+        (lambda: sensitivity(NET, [0.0], delta=[1e-3, 1e-3], n_steps=5), ValueError, "delta"),
+        (lambda: sensitivity(NET, [0.0], delta=1e-3, n_steps=0), ValueError, "n_steps"),
+        (lambda: sensitivity(NET, [np.nan], delta=1e-3, n_steps=5), ValueError, "x0 must be finite"),
+        (lambda: sensitivity(NET, np.empty((0, 1)), delta=1e-3, n_steps=5), ValueError, "at least one"),
+        (lambda: sensitivity(NET2, [0.0, 0.0], delta=1e-3, n_steps=5, direction=[0.0, 0.0]), ValueError, "non-zero"),
+        (
+            lambda: sensitivity(NET2, [0.0, 0.0], delta=1e-3, n_steps=5, direction=[1.0]),
+            ValueError,
+            "direction must have",
+        ),
+        (lambda: sensitivity(NET, [1j], delta=1e-3, n_steps=5), TypeError, "x0"),
     ],
 )
 def test_bad_input(call, error, match):
@@ -399,5 +403,7 @@ def test_cuda_matches_cpu(monkeypatch):
         od = [orbit_diagram(nt, ("b", 0), [-2.6, -2.5, -2.3], backend=bk, **kw) for bk in ("cpu", "cuda")]
         assert_allclose(od[0].x, od[1].x, rtol=RTOL, atol=ATOL)
         assert_array_equal(od[0].x0, od[1].x0)
-    sens = [sensitivity(unit(5.0, -2.5), [-3e-9, 1.0, 0.0], 1e-8, 30, backend=bk) for bk in ("cpu", "cuda")]
+    sens = [
+        sensitivity(unit(5.0, -2.5), [-3e-9, 1.0, 0.0], delta=1e-8, n_steps=30, backend=bk) for bk in ("cpu", "cuda")
+    ]
     assert_allclose(sens[0].distance, sens[1].distance, rtol=1e-8, atol=1e-12)

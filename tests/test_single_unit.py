@@ -71,7 +71,7 @@ def scale(w, b, x):
 # Known answers (paper notes, Sec. 2.2 table)
 # ---------------------------------------------------------------------------
 def test_fig3_folds_logistic_w5():
-    folds = su.fold_points(5.0)
+    folds = su.fold_points(5.0, activation="logistic")
     np.testing.assert_allclose(folds.b, [-2.65561, -2.34439], rtol=0, atol=5e-6)
     np.testing.assert_allclose(folds.x, [0.96242, -0.96242], rtol=0, atol=5e-6)
     assert folds.kind == "fold" and bool(folds.exists)
@@ -79,23 +79,23 @@ def test_fig3_folds_logistic_w5():
 
 
 def test_fig3_folds_tanh_w5():
-    folds = su.fold_points(5.0, "tanh")
+    folds = su.fold_points(5.0, activation="tanh")
     np.testing.assert_allclose(folds.b, [-3.0285, 3.0285], rtol=0, atol=5e-5)
     np.testing.assert_allclose(folds.x, [1.44364, -1.44364], rtol=0, atol=5e-6)
     np.testing.assert_allclose(folds.b, [b for b, _ in ref_folds("tanh", 5.0)], rtol=1e-13, atol=1e-14)
 
 
 def test_fig3_bistable_at_b_minus_2_5():
-    fp = su.fixed_points(5.0, -2.5)
+    fp = su.fixed_points(5.0, -2.5, activation="logistic")
     np.testing.assert_allclose(fp.x, [-1.77603, 0.0, 1.77603], rtol=0, atol=5e-6)
     assert fp.stable.tolist() == [True, False, True] and int(fp.count) == 3 and bool(fp.bistable)
     assert not fp.degenerate and fp.converged
 
 
 def test_fig3_bistable_range_and_surviving_attractors():
-    b_lo, b_hi = su.fold_points(5.0).b
+    b_lo, b_hi = su.fold_points(5.0, activation="logistic").b
     b = np.array([b_lo - 1e-6, b_lo + 1e-6, -2.5, b_hi - 1e-6, b_hi + 1e-6])
-    fp = su.fixed_points(5.0, b)
+    fp = su.fixed_points(5.0, b, activation="logistic")
     assert fp.count.tolist() == [1, 3, 3, 3, 1]
     assert fp.n_stable.tolist() == [1, 2, 2, 2, 1]
     # just past the folds only the far attractor survives, at -+2.1196
@@ -104,21 +104,21 @@ def test_fig3_bistable_range_and_surviving_attractors():
 
 @pytest.mark.parametrize(("name", "expected"), [("logistic", (4.0, -2.0, 0.0)), ("tanh", (1.0, 0.0, 0.0))])
 def test_cusp(name, expected):
-    c = su.cusp(name)
+    c = su.cusp(activation=name)
     assert (c.w, c.b, c.x) == expected and c.activation == name
-    curve = su.fold_curve(name, n=50)
+    curve = su.fold_curve(activation=name, n=50)
     assert curve.w[0] == c.w and curve.b[0, 0] == curve.b[0, 1] == c.b
     assert np.all(np.diff(curve.b[1:], axis=-1) > 0)  # the two branches open up past the cusp
 
 
 def test_fold_curve_branches_and_fold_absent_below_cusp():
-    curve = su.fold_curve("logistic", w_max=8.0, n=21)
+    curve = su.fold_curve(activation="logistic", w_max=8.0, n=21)
     assert curve.w.shape == (21,) and curve.b.shape == (21, 2) and curve.w[-1] == 8.0
     for w, (b0, b1) in zip(curve.w[1:], curve.b[1:], strict=True):
         np.testing.assert_allclose([b0, b1], [b for b, _ in ref_folds("logistic", w)], rtol=1e-12, atol=1e-12)
-    none = su.fold_points([3.9, 0.0, -5.0])
+    none = su.fold_points([3.9, 0.0, -5.0], activation="logistic")
     assert np.isnan(none.b).all() and not none.exists.any()
-    np.testing.assert_array_equal(su.fold_curve("tanh", w=[0.5, 2.0]).exists, [False, True])
+    np.testing.assert_array_equal(su.fold_curve(activation="tanh", w=[0.5, 2.0]).exists, [False, True])
 
 
 # ---------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_fold_curve_branches_and_fold_absent_below_cusp():
 def test_fixed_points_grid_against_dense_scan(name, rng):
     w = rng.uniform(-12, 12, 60)
     b = rng.uniform(-12, 12, 60)
-    fp = su.fixed_points(w, b, name)
+    fp = su.fixed_points(w, b, activation=name)
     assert fp.x.shape == (60, 3) and fp.converged.all()
     for i in range(60):
         ref = ref_fixed_points(name, w[i], b[i])
@@ -141,7 +141,7 @@ def test_fixed_points_grid_against_dense_scan(name, rng):
 def test_residuals_and_multipliers(name, rng):
     w = rng.uniform(-10, 10, 400)
     b = rng.uniform(-10, 10, 400)
-    fp = su.fixed_points(w[:, None], b[:, None], name)  # shape (400, 1, 3)
+    fp = su.fixed_points(w[:, None], b[:, None], activation=name)  # shape (400, 1, 3)
     x, lam = fp.x[:, 0], fp.multiplier[:, 0]
     found = ~np.isnan(x)
     W, B = np.broadcast_to(w[:, None], x.shape)[found], np.broadcast_to(b[:, None], x.shape)[found]
@@ -161,10 +161,10 @@ def test_residuals_and_multipliers(name, rng):
 def test_stable_fixed_points_are_attractors_of_iterate_grid(name, rng):
     w = rng.uniform(-3.5, 12, 300)
     b = rng.uniform(-8, 8, 300)
-    fp = su.fixed_points(w, b, name)
+    fp = su.fixed_points(w, b, activation=name)
     rows, cols = np.nonzero(fp.stable & (np.abs(fp.multiplier) < 0.9))  # fast contraction
     x_star = fp.x[rows, cols]
-    res = dynrnn.iterate_grid(w[rows], b[rows], x_star + 1e-3, 400, activation=name)
+    res = dynrnn.iterate_grid(w[rows], b[rows], x_star + 1e-3, n_steps=400, activation=name)
     np.testing.assert_allclose(res.x[:, -1, 0], x_star, rtol=1e-12, atol=1e-12)
 
 
@@ -172,7 +172,7 @@ def test_count_matches_sign_changes_on_a_grid(rng):
     """1000 grid points at once; count equals the reference's sign changes (folds excluded by a margin)."""
     w = rng.uniform(3, 9, 1000)
     b = rng.uniform(-8, 1, 1000)
-    fp = su.fixed_points(w, b)
+    fp = su.fixed_points(w, b, activation="logistic")
     xs = np.linspace(-10, 10, 40_001)
     g = ref_map("logistic", w[:, None], b[:, None], xs) - xs
     changes = np.count_nonzero(np.sign(g[:, :-1]) != np.sign(g[:, 1:]), axis=1)
@@ -190,7 +190,7 @@ def test_count_matches_sign_changes_on_a_grid(rng):
 )
 def test_property_every_root_found_and_solves_the_equation(w, b, name):
     assume(w != 1.0)  # degenerate for relu and linear: tested below
-    fp = su.fixed_points(w, b, name)
+    fp = su.fixed_points(w, b, activation=name)
     got = fp.x[: int(fp.count)]
     assert fp.converged and not fp.degenerate
     assert np.all(np.abs(ref_map(name, w, b, got) - got) <= 8 * EPS * scale(w, b, got))
@@ -204,8 +204,8 @@ def test_property_every_root_found_and_solves_the_equation(w, b, name):
 
 def test_at_a_fold_the_double_root_is_tangent():
     for name, w in [("logistic", 5.0), ("logistic", 12.0), ("tanh", 5.0), ("tanh", 1.5)]:
-        folds = su.fold_points(w, name)
-        fp = su.fixed_points(w, folds.b, name)
+        folds = su.fold_points(w, activation=name)
+        fp = su.fixed_points(w, folds.b, activation=name)
         assert fp.count.tolist() == [2, 2]
         assert fp.tangent.sum(axis=-1).tolist() == [1, 1]
         np.testing.assert_allclose(np.sort(fp.x[fp.tangent]), np.sort(folds.x), rtol=0, atol=0)
@@ -217,7 +217,7 @@ def test_at_a_fold_the_double_root_is_tangent():
 
 
 def test_cusp_point_itself_has_one_triple_root():
-    fp = su.fixed_points([4.0, 4.0], [-2.0, -2.1])
+    fp = su.fixed_points([4.0, 4.0], [-2.0, -2.1], activation="logistic")
     assert fp.count.tolist() == [1, 1]
     assert fp.x[0, 0] == 0.0 and fp.multiplier[0, 0] == 1.0 and not fp.stable[0, 0]
 
@@ -226,7 +226,7 @@ def test_monotone_side_has_exactly_one_fixed_point(rng):
     for name, w_c in (("logistic", 4.0), ("tanh", 1.0)):
         w = rng.uniform(-50, w_c, 2000)
         b = rng.uniform(-50, 50, 2000)
-        assert (su.fixed_points(w, b, name).count == 1).all()
+        assert (su.fixed_points(w, b, activation=name).count == 1).all()
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_monotone_side_has_exactly_one_fixed_point(rng):
     ],
 )
 def test_piecewise_linear_closed_form(name, w, b, x, lam):
-    fp = su.fixed_points(w, b, name)
+    fp = su.fixed_points(w, b, activation=name)
     assert int(fp.count) == len(x) and not fp.degenerate
     np.testing.assert_allclose(fp.x[: len(x)], x, rtol=1e-15, atol=0)
     np.testing.assert_allclose(fp.multiplier[: len(x)], lam, rtol=1e-15, atol=0)
@@ -253,7 +253,7 @@ def test_piecewise_linear_closed_form(name, w, b, x, lam):
 
 @pytest.mark.parametrize("name", ["linear", "relu"])
 def test_degenerate_continuum_is_flagged(name):
-    fp = su.fixed_points(1.0, [0.0, 0.5], name)
+    fp = su.fixed_points(1.0, [0.0, 0.5], activation=name)
     assert fp.degenerate.tolist() == [True, False]
     assert fp.count[0] == 0 and np.isnan(fp.x[0]).all()
 
@@ -261,13 +261,13 @@ def test_degenerate_continuum_is_flagged(name):
 def test_broadcasting_and_grid_equals_pointwise(rng):
     w = rng.uniform(3, 8, (4, 1))
     b = rng.uniform(-6, 0, (1, 5))
-    fp = su.fixed_points(w, b)
+    fp = su.fixed_points(w, b, activation="logistic")
     assert fp.x.shape == (4, 5, 3) and fp.count.shape == (4, 5)
     for i in range(4):
         for j in range(5):
-            one = su.fixed_points(float(w[i, 0]), float(b[0, j]))
+            one = su.fixed_points(float(w[i, 0]), float(b[0, j]), activation="logistic")
             np.testing.assert_array_equal(one.x, fp.x[i, j])
-    assert su.fixed_points(5, -2).x.shape == (3,)  # integers are cast
+    assert su.fixed_points(5, -2, activation="logistic").x.shape == (3,)  # integers are cast
 
 
 def test_large_grid_is_fast():
@@ -275,7 +275,7 @@ def test_large_grid_is_fast():
 
     W, B = np.meshgrid(np.linspace(-10, 10, 400), np.linspace(-10, 5, 400))
     t0 = time.perf_counter()
-    fp = su.fixed_points(W, B)
+    fp = su.fixed_points(W, B, activation="logistic")
     assert time.perf_counter() - t0 < 5.0
     assert fp.converged.all() and set(np.unique(fp.count)) <= {1, 2, 3}
 
@@ -284,19 +284,22 @@ def test_large_grid_is_fast():
 # Flips and 2-cycles
 # ---------------------------------------------------------------------------
 def test_flip_points_logistic_w_minus5():
-    flips = su.flip_points(-5.0)
+    flips = su.flip_points(-5.0, activation="logistic")
     x = np.array([-0.96242365, 0.96242365])
     np.testing.assert_allclose(flips.x, x, rtol=0, atol=1e-8)
     np.testing.assert_allclose(flips.b, flips.x + 5 * ref_sigma("logistic", flips.x), rtol=1e-14)  # x - w sigma(x)
     np.testing.assert_allclose(flips.b, [0.41954, 4.58046], rtol=0, atol=5e-6)
     s = ref_sigma("logistic", flips.x)
     np.testing.assert_allclose(-5 * s * (1 - s), [-1.0, -1.0], rtol=1e-13)
-    assert not su.flip_points([-3.9, 2.0]).exists.any() and su.flip_points(-1.5, "tanh").exists
+    assert (
+        not su.flip_points([-3.9, 2.0], activation="logistic").exists.any()
+        and su.flip_points(-1.5, activation="tanh").exists
+    )
 
 
 def test_period2_symmetric_orbit():
     # for w = -5, b = 2.5 the orbit is {-q, q} with q = 2.5 tanh(q/2): the Fig. 3 attractor +-1.77603
-    cyc = su.period2_orbits(-5.0, 2.5)
+    cyc = su.period2_orbits(-5.0, 2.5, activation="logistic")
     np.testing.assert_allclose(cyc.x, [-1.77603, 1.77603], rtol=0, atol=5e-6)
     assert cyc.exists and cyc.stable and cyc.converged
 
@@ -304,14 +307,14 @@ def test_period2_symmetric_orbit():
 @pytest.mark.parametrize("name", ["logistic", "tanh"])
 def test_period2_born_at_the_flip(name):
     w = -5.0
-    b0, b1 = su.flip_points(w, name).b
+    b0, b1 = su.flip_points(w, activation=name).b
     for b_flip, inside in ((b0, 1e-4), (b1, -1e-4)):
-        cyc = su.period2_orbits(w, [b_flip - inside, b_flip + inside], name)
+        cyc = su.period2_orbits(w, [b_flip - inside, b_flip + inside], activation=name)
         assert cyc.exists.tolist() == [False, True]
         amp = np.diff(cyc.x[1])[0]
         assert 0 < amp < 0.1  # grows from zero amplitude (supercritical)
         assert cyc.stable[1] and 0.9 < cyc.multiplier[1] < 1
-    fp = su.fixed_points(w, 0.5 * (b0 + b1), name)
+    fp = su.fixed_points(w, 0.5 * (b0 + b1), activation=name)
     assert fp.multiplier[0] < -1  # between the flips the fixed point is unstable
 
 
@@ -319,8 +322,8 @@ def test_period2_born_at_the_flip(name):
 def test_period2_against_iteration_and_scan(name, rng):
     w = rng.uniform(-12, -0.5, 200)
     b = rng.uniform(-8, 10, 200)
-    cyc = su.period2_orbits(w, b, name)
-    fp = su.fixed_points(w, b, name)
+    cyc = su.period2_orbits(w, b, activation=name)
+    fp = su.fixed_points(w, b, activation=name)
     p, q = cyc.x[:, 0], cyc.x[:, 1]
     e = cyc.exists
     assert e.any() and (~e).any()
@@ -329,7 +332,7 @@ def test_period2_against_iteration_and_scan(name, rng):
     assert np.all(np.abs(ref_map(name, w[e], b[e], p[e]) - q[e]) <= tol)
     assert np.all(np.abs(ref_map(name, w[e], b[e], q[e]) - p[e]) <= tol)
     fast = e & (np.abs(cyc.multiplier) < 0.9)
-    res = dynrnn.iterate_grid(w[fast], b[fast], p[fast] + 1e-3, 600, activation=name, n_keep=2)
+    res = dynrnn.iterate_grid(w[fast], b[fast], p[fast] + 1e-3, n_steps=600, activation=name, n_keep=2)
     np.testing.assert_allclose(np.sort(res.x[:, :, 0], axis=1), cyc.x[fast], rtol=1e-11, atol=1e-11)
     for i in np.flatnonzero(e)[:20]:  # the second iterate's fixed points: x_f, p and q only
         roots = ref_fixed_points(name, w[i], b[i])  # of f
@@ -340,7 +343,7 @@ def test_period2_against_iteration_and_scan(name, rng):
 
 
 def test_no_period2_for_increasing_maps():
-    assert not su.period2_orbits([0.5, 5.0, 20.0], -2.5).exists.any()
+    assert not su.period2_orbits([0.5, 5.0, 20.0], -2.5, activation="logistic").exists.any()
 
 
 # ---------------------------------------------------------------------------
@@ -349,7 +352,12 @@ def test_no_period2_for_increasing_maps():
 def test_results_are_read_only_and_inputs_untouched():
     w, b = np.array([5.0, 3.0]), np.array([-2.5, 0.0])
     w0, b0 = w.copy(), b.copy()
-    for res in (su.fixed_points(w, b), su.period2_orbits(-w, b), su.fold_points(w), su.flip_points(-w)):
+    for res in (
+        su.fixed_points(w, b, activation="logistic"),
+        su.period2_orbits(-w, b, activation="logistic"),
+        su.fold_points(w, activation="logistic"),
+        su.flip_points(-w, activation="logistic"),
+    ):
         for name in ("x", "b", "multiplier"):
             arr = getattr(res, name, None)
             if isinstance(arr, np.ndarray):
@@ -363,22 +371,34 @@ def test_results_are_read_only_and_inputs_untouched():
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda: su.fixed_points([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, r"w and b must broadcast.*\(2,\).*\(3,\)"),
-        (lambda: su.fixed_points(np.nan, 0.0), ValueError, "w must be finite"),
-        (lambda: su.fixed_points(1.0, [0.0, np.inf]), ValueError, "b must be finite"),
-        (lambda: su.fixed_points(1.0, 0.0, "sigmoid"), ValueError, "activation must be one of"),
-        (lambda: su.fixed_points(1j, 0.0), TypeError, "w must be real"),
-        (lambda: su.fixed_points("a", 0.0), TypeError, "w must be a real-valued numeric array"),
-        (lambda: su.fixed_points([], 0.0), ValueError, "at least one grid point"),
-        (lambda: su.period2_orbits(-5.0, 1.0, "relu"), ValueError, "activation must be one of 'logistic', 'tanh'"),
-        (lambda: su.period2_orbits([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "w and b must broadcast"),
-        (lambda: su.fold_points(5.0, "linear"), ValueError, "activation must be one of 'logistic', 'tanh'"),
-        (lambda: su.flip_points([np.inf]), ValueError, "w must be finite"),
-        (lambda: su.fold_points([]), ValueError, "w must have at least one value"),
-        (lambda: su.cusp("relu"), ValueError, "activation"),
-        (lambda: su.fold_curve("logistic", w_max=3.0), ValueError, "w_max must exceed the cusp weight 4.0"),
-        (lambda: su.fold_curve("tanh", n=1), ValueError, "n must be >= 2"),
-        (lambda: su.fold_curve("tanh", n=2.0), TypeError, "n must be an integer"),
+        (
+            lambda: su.fixed_points([1.0, 2.0], [1.0, 2.0, 3.0], activation="logistic"),
+            ValueError,
+            r"w and b must broadcast.*\(2,\).*\(3,\)",
+        ),
+        (lambda: su.fixed_points(np.nan, 0.0, activation="logistic"), ValueError, "w must be finite"),
+        (lambda: su.fixed_points(1.0, [0.0, np.inf], activation="logistic"), ValueError, "b must be finite"),
+        (lambda: su.fixed_points(1.0, 0.0, activation="sigmoid"), ValueError, "activation must be one of"),
+        (lambda: su.fixed_points(1j, 0.0, activation="logistic"), TypeError, "w must be real"),
+        (lambda: su.fixed_points("a", 0.0, activation="logistic"), TypeError, "w must be a real-valued numeric array"),
+        (lambda: su.fixed_points([], 0.0, activation="logistic"), ValueError, "at least one grid point"),
+        (
+            lambda: su.period2_orbits(-5.0, 1.0, activation="relu"),
+            ValueError,
+            "activation must be one of 'logistic', 'tanh'",
+        ),
+        (
+            lambda: su.period2_orbits([1.0, 2.0], [1.0, 2.0, 3.0], activation="logistic"),
+            ValueError,
+            "w and b must broadcast",
+        ),
+        (lambda: su.fold_points(5.0, activation="linear"), ValueError, "activation must be one of 'logistic', 'tanh'"),
+        (lambda: su.flip_points([np.inf], activation="logistic"), ValueError, "w must be finite"),
+        (lambda: su.fold_points([], activation="logistic"), ValueError, "w must have at least one value"),
+        (lambda: su.cusp(activation="relu"), ValueError, "activation"),
+        (lambda: su.fold_curve(activation="logistic", w_max=3.0), ValueError, "w_max must exceed the cusp weight 4.0"),
+        (lambda: su.fold_curve(activation="tanh", n=1), ValueError, "n must be >= 2"),
+        (lambda: su.fold_curve(activation="tanh", n=2.0), TypeError, "n must be an integer"),
     ],
 )
 def test_bad_input(call, exc, match):

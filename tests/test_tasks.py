@@ -41,7 +41,7 @@ def windows(length, starts):
     seed=st.integers(0, 2**32 - 1),
 )
 def test_matches_naive(name, batch_size, length, seed):
-    batch = tasks.get_task(name)(batch_size, length, np.random.default_rng(seed))
+    batch = tasks.get_task(name)(batch_size, length, rng=np.random.default_rng(seed))
     inputs, targets = getattr(naive, name)(batch_size, length, np.random.default_rng(seed))
     assert batch.inputs.dtype == np.float64
     assert_array_equal(batch.inputs, inputs)
@@ -59,7 +59,7 @@ def test_matches_naive(name, batch_size, length, seed):
     seed=st.integers(0, 2**32 - 1),
 )
 def test_memorization_matches_naive(batch_size, length, n_values, n_pos, seed):
-    batch = tasks.memorization(batch_size, length, seed, n_values=n_values, n_pos=n_pos)
+    batch = tasks.memorization(batch_size, length, rng=seed, n_values=n_values, n_pos=n_pos)
     inputs, targets = naive.memorization(batch_size, length, np.random.default_rng(seed), n_values, n_pos)
     assert_array_equal(batch.inputs, inputs)
     assert_array_equal(batch.targets, targets)
@@ -72,7 +72,7 @@ def test_memorization_matches_naive(batch_size, length, n_values, n_pos, seed):
 @pytest.mark.parametrize("name, starts", [("temporal_order", (0.1, 0.5)), ("temporal_order_3bit", (0.1, 0.3, 0.6))])
 def test_temporal_order_rules(name, starts):
     for length in [*range(10, 120), 137, 200, 999, 1000]:
-        batch = tasks.get_task(name)(64, length, length)
+        batch = tasks.get_task(name)(64, length, rng=length)
         symbols = batch.inputs.argmax(axis=2)  # (T, B)
         assert batch.inputs.shape == (length, 64, 6)
         assert_array_equal(batch.inputs.sum(axis=2), 1.0)  # one-hot
@@ -92,7 +92,7 @@ def test_temporal_order_rules(name, starts):
 def test_marked_values_rules(name):
     seen_lengths = set()
     for length in [*range(10, 80), 100, 200, 500]:
-        batch = tasks.get_task(name)(32, length, length)
+        batch = tasks.get_task(name)(32, length, rng=length)
         T = batch.n_steps
         seen_lengths.add(T - length)
         assert length <= T < length + int(0.1 * length)
@@ -112,7 +112,7 @@ def test_marked_values_rules(name):
 
 def test_permutation_rules():
     for length in (1, 2, 3, 10, 57, 200):
-        batch = tasks.permutation(200, length, length)
+        batch = tasks.permutation(200, length, rng=length)
         assert batch.inputs.shape == (length, 200, 100)
         assert_array_equal(batch.inputs.sum(axis=2), 1.0)
         symbols = batch.inputs.argmax(axis=2)
@@ -126,7 +126,7 @@ def test_permutation_rules():
 @pytest.mark.parametrize("n_values, n_pos", [(5, 10), (2, 5), (3, 1)])
 def test_memorization_rules(n_values, n_pos):
     for length in (1, 2, 7, 50):
-        batch = tasks.memorization(40, length, length, n_values=n_values, n_pos=n_pos)
+        batch = tasks.memorization(40, length, rng=length, n_values=n_values, n_pos=n_pos)
         T, P = length + 2 * n_pos, n_pos
         assert batch.inputs.shape == (T, 40, n_values + 2) and batch.targets.shape == (T, 40)
         assert_array_equal(batch.inputs.sum(axis=2), 1.0)
@@ -141,8 +141,8 @@ def test_memorization_rules(n_values, n_pos):
 
 
 def test_memorization_variants():
-    assert tasks.memorization(1, 5, 0).inputs.shape == (25, 1, 7)  # > 20 bits: 5 values x 10 positions
-    five_bit = tasks.memorization(3000, 5, 0, n_values=2, n_pos=5)
+    assert tasks.memorization(1, 5, rng=0).inputs.shape == (25, 1, 7)  # > 20 bits: 5 values x 10 positions
+    five_bit = tasks.memorization(3000, 5, rng=0, n_values=2, n_pos=5)
     assert five_bit.inputs.shape == (15, 3000, 4) and five_bit.n_outputs == 3
     patterns = five_bit.targets[-5:].T @ (2 ** np.arange(5))
     assert set(patterns) == set(range(32))  # every one of the 32 patterns turns up
@@ -160,15 +160,15 @@ def assert_balanced(labels, n_classes):
 
 
 def test_classes_balanced():
-    assert_balanced(tasks.temporal_order(20000, 20, 1).targets, 4)
-    assert_balanced(tasks.temporal_order_3bit(20000, 20, 2).targets, 8)
-    assert_balanced(tasks.permutation(20000, 3, 3).targets, 2)
-    mem = tasks.memorization(4000, 2, 4, n_values=5, n_pos=10)
+    assert_balanced(tasks.temporal_order(20000, 20, rng=1).targets, 4)
+    assert_balanced(tasks.temporal_order_3bit(20000, 20, rng=2).targets, 8)
+    assert_balanced(tasks.permutation(20000, 3, rng=3).targets, 2)
+    mem = tasks.memorization(4000, 2, rng=4, n_values=5, n_pos=10)
     assert_balanced(mem.inputs[:10].argmax(axis=2), 5)  # 40,000 pattern symbols
 
 
 def test_positions_and_distractors_uniform():
-    batch = tasks.temporal_order(20000, 50, 5)  # windows [5, 10) and [25, 30)
+    batch = tasks.temporal_order(20000, 50, rng=5)  # windows [5, 10) and [25, 30)
     symbols = batch.inputs.argmax(axis=2)
     p0 = 5 + (symbols[5:10] < 2).argmax(axis=0)
     p1 = 25 + (symbols[25:30] < 2).argmax(axis=0)
@@ -177,7 +177,7 @@ def test_positions_and_distractors_uniform():
     distractors = symbols[symbols >= 2] - 2
     assert distractors.size == 20000 * 48
     assert_balanced(distractors[:100000], 4)
-    add = tasks.addition(20000, 100, 6)
+    add = tasks.addition(20000, 100, rng=6)
     T = add.n_steps
     p1 = add.inputs[int(0.1 * T) :, :, 0].argmax(axis=0)
     assert_balanced(p1, int(0.4 * T))
@@ -189,18 +189,18 @@ def test_positions_and_distractors_uniform():
 @pytest.mark.parametrize("name", NAMES)
 def test_seeds(name, rng):
     f = tasks.get_task(name)
-    a, b, c = f(4, 20, 7), f(4, 20, np.random.default_rng(7)), f(4, 20, 8)
+    a, b, c = f(4, 20, rng=7), f(4, 20, rng=np.random.default_rng(7)), f(4, 20, rng=8)
     assert_array_equal(a.inputs, b.inputs)
     assert_array_equal(a.targets, b.targets)
     assert a.inputs.shape != c.inputs.shape or not np.array_equal(a.inputs, c.inputs)
-    first, second = f(4, 20, rng), f(4, 20, rng)  # a Generator advances
+    first, second = f(4, 20, rng=rng), f(4, 20, rng=rng)  # a Generator advances
     assert first.inputs.shape != second.inputs.shape or not np.array_equal(first.inputs, second.inputs)
-    assert f(2, 20, None).batch_size == 2
+    assert f(2, 20, rng=None).batch_size == 2
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_float32(name):
-    b64, b32 = tasks.get_task(name)(3, 20, 0), tasks.get_task(name)(3, 20, 0, dtype=np.float32)
+    b64, b32 = tasks.get_task(name)(3, 20, rng=0), tasks.get_task(name)(3, 20, rng=0, dtype=np.float32)
     assert b32.inputs.dtype == np.float32
     np.testing.assert_allclose(b32.inputs, b64.inputs, rtol=1e-7, atol=0)  # float32 rounding of U[0, 1)
     if b32.loss == "readout_squared_error":
@@ -212,7 +212,7 @@ def test_float32(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_read_only(name):
-    batch = tasks.get_task(name)(2, 12, 0)
+    batch = tasks.get_task(name)(2, 12, rng=0)
     for array in (batch.inputs, batch.targets):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
@@ -234,7 +234,7 @@ def test_registry_and_exports():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sequence_errors(name, rng):
-    batch = tasks.get_task(name)(6, 14, rng)
+    batch = tasks.get_task(name)(6, 14, rng=rng)
     B, q = batch.batch_size, batch.n_outputs
     T_s = batch.n_steps if batch.at == "every" else 1
     if batch.error_kind == "squared_error":
@@ -269,7 +269,7 @@ def test_sequence_errors(name, rng):
 @given(seed=st.integers(0, 2**32 - 1), name=st.sampled_from(NAMES), scale=st.sampled_from([0.1, 1.0, 10.0]))
 def test_sequence_errors_matches_naive(seed, name, scale):
     rng = np.random.default_rng(seed)
-    batch = tasks.get_task(name)(5, 11, rng)
+    batch = tasks.get_task(name)(5, 11, rng=rng)
     T_s = batch.n_steps if batch.at == "every" else 1
     outputs = scale * rng.standard_normal((T_s, batch.batch_size, batch.n_outputs))
     if batch.error_kind == "squared_error":
@@ -287,7 +287,7 @@ def test_sequence_errors_matches_naive(seed, name, scale):
 @pytest.mark.parametrize("name", NAMES)
 def test_feeds_bptt(name, rng):
     f = tasks.get_task(name)
-    batch = f(3, 10, rng, n_values=2, n_pos=2) if name == "memorization" else f(3, 10, rng)
+    batch = f(3, 10, rng=rng, n_values=2, n_pos=2) if name == "memorization" else f(3, 10, rng=rng)
     n = 5
     net = dynrnn.RNN(
         0.3 * rng.standard_normal((n, n)),
@@ -295,7 +295,7 @@ def test_feeds_bptt(name, rng):
         W_out=0.3 * rng.standard_normal((batch.n_outputs, n)),
         form="standard",
     )
-    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at, contributions=None)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at, contributions=None)
     assert res.finite and np.isfinite(res.loss) and res.loss > 0
     errors = tasks.sequence_errors(batch, res.outputs)
     assert errors.shape == (3,)
@@ -311,36 +311,36 @@ def test_bad_arguments(name):
     minimum = MIN_LENGTH.get(name, 1)
     for bad in (2.0, True, "3", None):
         with pytest.raises(TypeError, match="batch_size"):
-            f(bad, 20, 0)
+            f(bad, 20, rng=0)
         with pytest.raises(TypeError, match="length"):
-            f(2, bad if bad is not None else 20.0, 0)
+            f(2, bad if bad is not None else 20.0, rng=0)
     for bad in (0, -1):
         with pytest.raises(ValueError, match="batch_size"):
-            f(bad, 20, 0)
+            f(bad, 20, rng=0)
     with pytest.raises(ValueError, match=f"length must be >= {minimum}"):
-        f(2, minimum - 1, 0)
-    assert f(2, minimum, 0).length == minimum
+        f(2, minimum - 1, rng=0)
+    assert f(2, minimum, rng=0).length == minimum
     for bad in (1.5, True, "seed", np.random.RandomState(0), [1, 2]):
         with pytest.raises(TypeError, match="rng"):
-            f(2, 20, bad)
+            f(2, 20, rng=bad)
     with pytest.raises(ValueError, match="rng"):
-        f(2, 20, -3)
+        f(2, 20, rng=-3)
     with pytest.raises(ValueError, match="dtype"):
-        f(2, 20, 0, dtype=np.int32)
+        f(2, 20, rng=0, dtype=np.int32)
     with pytest.raises(TypeError, match="dtype"):
-        f(2, 20, 0, dtype="not a dtype at all")
+        f(2, 20, rng=0, dtype="not a dtype at all")
 
 
 def test_bad_memorization_options():
     for name, bad in (("n_values", 2.0), ("n_values", True), ("n_pos", "3"), ("n_pos", 1.0)):
         with pytest.raises(TypeError, match=name):
-            tasks.memorization(2, 5, 0, **{name: bad})
+            tasks.memorization(2, 5, rng=0, **{name: bad})
     for name, bad in (("n_values", 1), ("n_values", 0), ("n_pos", 0), ("n_pos", -2)):
         with pytest.raises(ValueError, match=name):
-            tasks.memorization(2, 5, 0, **{name: bad})
+            tasks.memorization(2, 5, rng=0, **{name: bad})
     with pytest.raises(ValueError, match="n_values \\*\\* n_pos"):
-        tasks.memorization(2, 5, 0, n_values=2, n_pos=64)
-    assert tasks.memorization(2, 1, 0, n_values=2, n_pos=63).targets.max() <= 2  # 2**63 patterns: the limit
+        tasks.memorization(2, 5, rng=0, n_values=2, n_pos=64)
+    assert tasks.memorization(2, 1, rng=0, n_values=2, n_pos=63).targets.max() <= 2  # 2**63 patterns: the limit
 
 
 def test_bad_get_task():
@@ -351,13 +351,13 @@ def test_bad_get_task():
 
 
 def test_bad_sequence_errors():
-    batch = tasks.temporal_order(3, 10, 0)
+    batch = tasks.temporal_order(3, 10, rng=0)
     with pytest.raises(TypeError, match="batch"):
         tasks.sequence_errors({"targets": batch.targets}, np.zeros((1, 3, 4)))
     for shape in ((3, 4), (1, 3, 5), (10, 3, 4), (1, 2, 4)):
         with pytest.raises(ValueError, match=r"outputs must have shape \(1, 3, 4\)"):
             tasks.sequence_errors(batch, np.zeros(shape))
-    mem = tasks.memorization(2, 3, 0, n_values=2, n_pos=2)
+    mem = tasks.memorization(2, 3, rng=0, n_values=2, n_pos=2)
     with pytest.raises(ValueError, match=r"outputs must have shape \(7, 2, 3\).*'every'"):
         tasks.sequence_errors(mem, np.zeros((1, 2, 3)))
     with pytest.raises(TypeError, match="outputs"):

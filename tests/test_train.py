@@ -31,8 +31,8 @@ TINY = {"n_units": 6, "batch_size": 5, "eval_every": 10, "n_check": 50, "n_eval"
 
 def _problem(task, length, n_units, batch_size, init, seed):
     rng = np.random.default_rng(seed)
-    batch = dynrnn.tasks.get_task(task)(batch_size, length, rng)
-    net = dynrnn.init_network(init, n_units, batch.n_inputs, batch.n_outputs, rng)
+    batch = dynrnn.tasks.get_task(task)(batch_size, length, rng=rng)
+    net = dynrnn.init_network(init, n_units, batch.n_inputs, batch.n_outputs, rng=rng)
     every = batch.at == "every"
     scale = 1.0 / (batch_size * batch.inputs.shape[0]) if every else 1.0 / batch_size
     return batch, net, every, scale
@@ -89,7 +89,7 @@ def test_fused_update_equals_the_public_functions_chained(seed, n_units, batch_s
     lr = 0.1
     hyper = (lr, momentum, False, threshold, alpha, False, True, 1e-20, kernels.SHRINK)
     new, _, stats = _fused(net, batch, every, scale, hyper)
-    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
     f = 1.0 / batch.inputs.shape[0] if every else 1.0  # memorization: the time mean
     grads = {k: np.asarray(v) * f for k, v in res.grads.items() if k in KEYS}
     reg = vanishing_regularizer(net, dataclasses.replace(res, dloss_dx=np.asarray(res.dloss_dx) * f), batch.inputs)
@@ -134,7 +134,7 @@ def test_fused_update_nonfinite_policies():
 def test_task_outputs_match_bptt_and_naive_forward(task, length):
     batch, net, _, _ = _problem(task, length, 7, 4, "basic_tanh", 3)
     out = task_outputs(net, batch)
-    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
     np.testing.assert_allclose(out, res.outputs, rtol=1e-13, atol=1e-15)
     H = naive_train.forward({k: np.asarray(getattr(net, k)) for k in KEYS}, net.activation, batch.inputs)
     Y = H[1:] @ np.asarray(net.W_out).T + np.asarray(net.b_out)
@@ -146,7 +146,7 @@ def test_error_rate_counts_sequence_errors():
     rate = error_rate(net, "temporal_order", 20, n_sequences=300, rng=5)
     rng = np.random.default_rng(5)
     errors = 0
-    batch = dynrnn.tasks.temporal_order(300, 20, rng)  # one chunk: the same draws
+    batch = dynrnn.tasks.temporal_order(300, 20, rng=rng)  # one chunk: the same draws
     errors = int(dynrnn.tasks.sequence_errors(batch, task_outputs(net, batch)).sum())
     assert rate == errors / 300
     assert 0.5 < rate < 1.0  # chance is 3/4

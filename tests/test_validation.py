@@ -20,19 +20,19 @@ def grid(**kw):
     """iterate_grid with valid defaults, overridden by ``kw``."""
     args = {"W_rec": EYE, "b": Z2, "x0": Z2, "n_steps": 3, "activation": "tanh"}
     args.update(kw)
-    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args)
+    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), n_steps=args.pop("n_steps"), **args)
 
 
 def unit_grid(**kw):
     args = {"W_rec": np.ones(3), "b": np.zeros(3), "x0": np.zeros(3), "n_steps": 3, "activation": "tanh"}
     args.update(kw)
-    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args)
+    return dynrnn.iterate_grid(args.pop("W_rec"), args.pop("b"), args.pop("x0"), n_steps=args.pop("n_steps"), **args)
 
 
 def tangents(**kw):
     args = {"w": [1.0, 2.0], "b": 0.0, "x0": 0.5, "n_steps": 3}
     args.update(kw)
-    return iterate_tangents(args.pop("w"), args.pop("b"), args.pop("x0"), args.pop("n_steps"), **args)
+    return iterate_tangents(args.pop("w"), args.pop("b"), args.pop("x0"), n_steps=args.pop("n_steps"), **args)
 
 
 def net(**kw):
@@ -365,9 +365,9 @@ _NO_CUDA_SCRIPT = textwrap.dedent(
     import dynrnn
     from dynrnn.single_unit import iterate_tangents
     calls = [
-        lambda: dynrnn.iterate_grid(1.0, 0.0, 0.0, 3, activation="tanh", backend="cuda"),
-        lambda: dynrnn.iterate_grid([[1.0]], [0.0], [0.0], 3, activation="tanh", backend="cuda"),
-        lambda: iterate_tangents(1.0, 0.0, 0.0, 3, backend="cuda"),
+        lambda: dynrnn.iterate_grid(1.0, 0.0, 0.0, n_steps=3, activation="tanh", backend="cuda"),
+        lambda: dynrnn.iterate_grid([[1.0]], [0.0], [0.0], n_steps=3, activation="tanh", backend="cuda"),
+        lambda: iterate_tangents(1.0, 0.0, 0.0, n_steps=3, backend="cuda", activation="logistic"),
     ]
     for call in calls:
         try:

@@ -17,7 +17,7 @@ from .._kernels.scalar import OK, RANGE
 from ..maps.activations import activation as _activation
 from ..maps.iterate import iterate_grid
 from ..results import FixedPointResult
-from .orbits import check_net, make_rng
+from .orbits import check_net
 
 __all__ = ["fixed_points"]
 
@@ -30,7 +30,7 @@ def fixed_points(
     net,
     *,
     n_starts=100,
-    seed=None,
+    rng=None,
     tol=_config.FIXED_POINT_TOL,
     max_iter=_config.FIXED_POINT_MAX_ITER,
     dedup_tol=1e-6,
@@ -49,8 +49,8 @@ def fixed_points(
     n_starts : int, default 100
         Number S >= 1 of Newton starts: ``S // 2`` states along trajectories,
         the rest uniform in a box (see Notes).
-    seed : None, int or numpy.random.Generator, optional
-        Seeds ``numpy.random.default_rng``, which draws, in this order: the
+    rng : None, int or numpy.random.Generator, optional
+        The source of randomness (an int seeds ``numpy.random.default_rng``), which draws, in this order: the
         trajectories' initial states ``(S // 2, n)``, the time at which each
         trajectory gives its start ``(S // 2,)``, the random starts
         ``(S - S // 2, n)``.
@@ -88,12 +88,12 @@ def fixed_points(
     ------
     TypeError
         If ``net`` is not an `RNN`, a count is not an integer, a tolerance is
-        not a real number, ``slow_points`` is not a bool, or ``seed`` is not
+        not a real number, ``slow_points`` is not a bool, or ``rng`` is not
         None, an int or a Generator.
     ValueError
         If ``n_starts``, ``max_iter`` or ``trajectory_steps`` is < 1, a
         tolerance is not positive and finite (``hyperbolic_tol`` may be 0),
-        ``seed`` is negative, or ``backend`` is unknown.
+        ``rng`` is a negative seed, or ``backend`` is unknown.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 
@@ -148,7 +148,7 @@ def fixed_points(
     --------
     >>> import numpy as np, dynrnn
     >>> net = dynrnn.RNN(W_rec=[[5.0]], b=[-2.5], activation="logistic")
-    >>> res = dynrnn.fixed_points(net, n_starts=20, seed=0)
+    >>> res = dynrnn.fixed_points(net, n_starts=20, rng=0)
     >>> (np.round(res.x[:, 0], 5) + 0.0).tolist(), res.classes.tolist()  # + 0.0: no -0.0
     ([-1.77603, 0.0, 1.77603], ['stable', 'unstable', 'stable'])
     """
@@ -162,7 +162,7 @@ def fixed_points(
     _limits(net.n_units, n_starts, max_iter, trajectory_steps)
     if not isinstance(slow_points, (bool, np.bool_)):
         raise TypeError(f"slow_points must be a bool; got {type(slow_points).__name__} {slow_points!r}")
-    rng = make_rng(seed)
+    rng = _validate.rng("rng", rng)
     kernels = _backend.get(backend)
 
     # writable float64 copies (a read-only array is another Numba type, compiled again)
@@ -268,9 +268,9 @@ def _starts(net, W_rec, b, alpha, n_starts, n_steps, rng, backend):
     if n_orbits:
         kw = dict(activation=net.activation, form=net.form, leak=alpha, n_keep=n_steps + 1, backend=backend)
         if n == 1:  # the vectorised single-unit kernel
-            orbits = iterate_grid(W_rec[0, 0], b[0], x0[:, 0], n_steps, **kw).x
+            orbits = iterate_grid(W_rec[0, 0], b[0], x0[:, 0], n_steps=n_steps, **kw).x
         else:
-            orbits = iterate_grid(W_rec, b, x0, n_steps, **kw).x
+            orbits = iterate_grid(W_rec, b, x0, n_steps=n_steps, **kw).x
         orbit_starts = orbits[np.arange(n_orbits), times]
         if box is None:
             states = orbits.reshape(-1, n)
@@ -325,11 +325,11 @@ def _lexsort(x, dedup_tol):
 
 
 def _map_jacobian(act, W_rec, b, x, paper):
-    """``F(x)`` and ``J_F(x)`` of the autonomous map without leak (NumPy, for a few points)."""
-    if paper:
-        return W_rec @ act.sigma(x) + b, W_rec * act.dsigma(x)[None, :]
-    z = W_rec @ x + b
-    return act.sigma(z), act.dsigma(z)[:, None] * W_rec
+    """``F(x)`` and ``J_F(x)`` of the autonomous map without leak at one point (the cell's compiled step)."""
+    from .._kernels import cpu
+
+    F, _, _, J_F = cpu.step_jacobians(act.name, W_rec, None, b, None, x[None], None, paper)
+    return F[0], J_F[0]
 
 
 def _multipliers(J_F, alpha):

@@ -9,7 +9,7 @@ from ..results.jacobians import LyapunovResult
 __all__ = ["lyapunov_spectrum"]
 
 
-def lyapunov_spectrum(net, x0, inputs=None, n_steps=None, *, n_transient=0):
+def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
     r"""All n Lyapunov exponents along one trajectory, autonomous or driven by inputs.
 
     Parameters

@@ -32,7 +32,7 @@ def orbit_diagram(
     x0_range=(-10.0, 10.0),
     n_transient=500,
     n_keep=16,
-    seed=None,
+    rng=None,
     backend="cpu",
     dtype=None,
 ):
@@ -66,8 +66,8 @@ def orbit_diagram(
         Steps discarded before keeping states, >= 0.
     n_keep : int, default 16
         States kept per orbit, >= 1: ``x_{n_transient+1} ... x_{n_transient+n_keep}``.
-    seed : None, int or numpy.random.Generator, optional
-        Seeds ``numpy.random.default_rng``; the starts are its first draw,
+    rng : None, int or numpy.random.Generator, optional
+        The source of randomness; an int seeds ``numpy.random.default_rng``.  The starts are its first draw,
         ``rng.uniform(low, high, size=(n_starts, n))``, shared by every value.
     backend : {"cpu", "cuda"}, default "cpu"
         Where to iterate.
@@ -86,7 +86,7 @@ def orbit_diagram(
     TypeError
         If ``net`` is not an `RNN`, ``parameter`` is neither a string nor a tuple starting with
         one, an index or count is not an integer, an array is complex or not numeric, or
-        ``seed`` is not None, an int or a Generator.
+        ``rng`` is not None, an int or a Generator.
     ValueError
         If the parameter name is unknown, an index is missing or out of range, ``("u", k)`` is
         asked of a network without inputs, ``values`` is empty, not 1-D or not finite,
@@ -144,7 +144,7 @@ def orbit_diagram(
         f"{V} values x {S} starts, keeping {n_keep} states",
     )
     _validate.work("n_transient or n_keep", V * S * (n_transient + n_keep) * n * n, f"{V * S} orbits")
-    rng = make_rng(seed)
+    rng = _validate.rng("rng", rng)
     drawn = rng.uniform(low, high, size=(n_starts, n)).astype(dtype)
     starts = np.concatenate([explicit, drawn])
 
@@ -164,7 +164,7 @@ def orbit_diagram(
     )
 
 
-def sensitivity(net, x0, delta, n_steps, *, direction=None, backend="cpu", dtype=None):
+def sensitivity(net, x0, *, delta, n_steps, direction=None, backend="cpu", dtype=None):
     r"""How far a perturbation of size ``delta`` of the initial state has grown after t steps.
 
     Iterates every ``x0`` and ``x0 + delta * direction`` side by side for ``n_steps`` steps (one
@@ -232,7 +232,7 @@ def sensitivity(net, x0, delta, n_steps, *, direction=None, backend="cpu", dtype
     --------
     >>> import numpy as np, dynrnn
     >>> net = dynrnn.RNN([[5.0]], b=[-2.5], activation="logistic")
-    >>> res = dynrnn.sensitivity(net, [-1e-9, 2.0], 1e-8, 200)
+    >>> res = dynrnn.sensitivity(net, [-1e-9, 2.0], delta=1e-8, n_steps=200)
     >>> np.round(res.distance[:, -1], 5).tolist()   # across the boundary at 0, and far from it
     [3.55206, 0.0]
     """
@@ -298,16 +298,6 @@ def net_dtype(dtype, net):
     return net.dtype if dtype is None else _validate.float_dtype("dtype", dtype)
 
 
-def make_rng(seed):
-    """``numpy.random.default_rng(seed)`` for None, a non-negative int or a Generator."""
-    if seed is not None and not isinstance(seed, np.random.Generator):
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0; got {seed}")
-    return np.random.default_rng(seed)
-
-
 def states(name, value, n, dtype):
     """Initial states as a (K, n) array: from (K, n), (n,) or, for one unit, (K,)."""
     arr = _validate.real_array(name, value, dtype)
@@ -332,7 +322,7 @@ def simulate(net, W_rec, b, x0, n_steps, n_keep, backend, dtype):
     sends one-unit grids to the vectorised single-unit kernel and copies read-only arrays.
     """
     kw = dict(activation=net.activation, form=net.form, leak=net.leak, n_keep=n_keep, backend=backend, dtype=dtype)
-    return iterate_grid(W_rec, b, x0, n_steps, **kw)
+    return iterate_grid(W_rec, b, x0, n_steps=n_steps, **kw)
 
 
 def _range(name, value, n):

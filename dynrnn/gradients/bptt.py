@@ -19,7 +19,7 @@ CONTRIBUTIONS = ("lag", "window", None)
 _MAX_WINDOW_ENTRIES = 2**27
 
 
-def bptt(net, x0, inputs, targets, loss="squared_error", *, at="every", n_steps=None, wrt_x0=False,
+def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=None, wrt_x0=False,
          contributions="lag", keep_states=True):  # fmt: skip
     r"""Loss, exact gradient and temporal contributions of a batch of sequences (BPTT).
 

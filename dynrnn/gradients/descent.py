@@ -51,7 +51,7 @@ def descend(
     x0=0.5,
     n_steps=50,
     target=0.7,
-    activation="logistic",
+    activation="tanh",
     backend="cpu",
 ):
     r"""Gradient descent on ``(w, b)`` for the error of eq. (8), plain or with gradient clipping.
@@ -88,7 +88,7 @@ def descend(
         Number of steps T >= 1 of the unit.
     target : float, default 0.7
         Target of ``sigma(x_T)``.
-    activation : {"logistic", "tanh", "relu", "linear"}, default "logistic"
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
     backend : {"cpu", "cuda"}, default "cpu"
         Where the error and its gradient are evaluated.
@@ -158,8 +158,8 @@ def descend(
     shorter:
 
     >>> import dynrnn
-    >>> plain = dynrnn.descend(5.0, -4.0, lr=2.0, n_iter=12)
-    >>> clip = dynrnn.descend(5.0, -4.0, lr=2.0, n_iter=12, threshold=0.1)
+    >>> plain = dynrnn.descend(5.0, -4.0, lr=2.0, n_iter=12, activation="logistic")
+    >>> clip = dynrnn.descend(5.0, -4.0, lr=2.0, n_iter=12, threshold=0.1, activation="logistic")
     >>> plain.w.shape, [round(float(r.E[-1, 0]), 3) for r in (plain, clip)]
     ((13, 1), [0.016, 0.357])
     >>> int(clip.n_clipped[0]), round(float(clip.step_length[-1, 0]), 6), bool(plain.diverged[0])

@@ -45,7 +45,7 @@ def _limits(names, points, n_steps, numbers_per_point):
     _validate.work(f"{names} or n_steps", 8 * points * n_steps, f"{points} points over {n_steps} steps")
 
 
-def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="logistic", backend="cpu", dtype=np.float64):
+def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="tanh", backend="cpu", dtype=np.float64):
     r"""The error ``E = (sigma(x_T) - target)^2`` of eq. (8), its gradient and its largest curvature.
 
     Runs the single-unit model ``x_t = w sigma(x_{t-1}) + b`` (no input) over
@@ -65,7 +65,7 @@ def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="logistic"
         Number of steps T >= 1.
     target : float, default 0.7
         Target of ``sigma(x_T)``.
-    activation : {"logistic", "tanh", "relu", "linear"}, default "logistic"
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
     backend : {"cpu", "cuda"}, default "cpu"
         Where to compute.
@@ -275,7 +275,7 @@ def error_surface_wall(
     x0=0.5,
     n_steps=50,
     target=0.7,
-    activation="logistic",
+    activation="tanh",
     n_grid=1001,
     tol=1e-10,
     backend="cpu",
@@ -300,7 +300,7 @@ def error_surface_wall(
         Number of steps T >= 1.
     target : float, default 0.7
         Target of ``sigma(x_T)``.
-    activation : {"logistic", "tanh", "relu", "linear"}, default "logistic"
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
     n_grid : int, default 1001
         Points of the coarse grid over ``b_range``, >= 3.
@@ -363,7 +363,7 @@ def error_surface_wall(
     Examples
     --------
     >>> import dynrnn
-    >>> wall = dynrnn.error_surface_wall([5.0, 8.0], (-5.0, 0.0))
+    >>> wall = dynrnn.error_surface_wall([5.0, 8.0], (-5.0, 0.0), activation="logistic")
     >>> wall.b.round(5).tolist(), wall.line_b.round(5).tolist()
     ([-2.61234, -4.47967], [-2.6123, -4.47967])
     >>> [f"{p:.1e}" for p in wall.peak]

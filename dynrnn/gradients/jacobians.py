@@ -10,7 +10,7 @@ from ..results.jacobians import JacobianResult
 __all__ = ["jacobian_products"]
 
 
-def jacobian_products(net, x0, inputs=None, n_steps=None, n_singular=1):
+def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
     r"""Norms and singular values of ``dx_t / dx_k`` for every window of one trajectory.
 
     Parameters

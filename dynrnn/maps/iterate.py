@@ -11,7 +11,7 @@ from .model import RNN
 __all__ = ["iterate", "iterate_grid"]
 
 
-def iterate(net, x0, n_steps=None, inputs=None):
+def iterate(net, x0, inputs=None, *, n_steps=None):
     r"""Iterate one network from ``x0`` and return its whole trajectory.
 
     Parameters
@@ -20,12 +20,12 @@ def iterate(net, x0, n_steps=None, inputs=None):
         The network.
     x0 : array_like, shape (n,)
         Initial state.
-    n_steps : int, optional
-        Number of steps T >= 1.  Required when ``inputs`` is None; when both
-        are given they must agree.
     inputs : array_like, shape (T, m), optional
         Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``); the
         network must have ``W_in`` with m columns.
+    n_steps : int, optional
+        Number of steps T >= 1.  Required when ``inputs`` is None; when both
+        are given they must agree.
 
     Returns
     -------
@@ -133,7 +133,7 @@ def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0,
 
 
 def iterate_grid(
-    W_rec, b, x0, n_steps, *, activation, form="paper", leak=None, n_keep=1, backend="cpu", dtype=np.float64
+    W_rec, b, x0, *, n_steps, activation="tanh", form="paper", leak=None, n_keep=1, backend="cpu", dtype=np.float64
 ):
     r"""Iterate G independent autonomous RNN maps and keep their last states.
 
@@ -153,12 +153,12 @@ def iterate_grid(
         Initial states per grid point, or shared.
     n_steps : int
         Number of steps T >= 1.
-    activation : {"logistic", "tanh", "relu", "linear"}
+    activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
         The nonlinearity sigma.
     form : {"paper", "standard"}, default "paper"
         ``x_t = W_rec sigma(x_{t-1}) + b`` (eq. 2) or ``h_t = sigma(W_rec h_{t-1} + b)``.
     leak : float or array_like of shape (n,) or (G, n), optional
-        Leak rate alpha in [0, 1]: ``x_t = alpha x_{t-1} + (1 - alpha) F(x_{t-1})``.
+        The leak in [0, 1]: ``x_t = leak x_{t-1} + (1 - leak) F(x_{t-1})``.
     n_keep : int, default 1
         How many final states to keep, 1 <= n_keep <= T + 1.
     backend : {"cpu", "cuda"}, default "cpu"
@@ -203,7 +203,7 @@ def iterate_grid(
     Examples
     --------
     >>> import numpy as np, dynrnn
-    >>> res = dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], 200, activation="logistic")
+    >>> res = dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=200, activation="logistic")
     >>> np.round(res.x[:, -1, 0], 5).tolist()   # two attractors of the bistable map
     [-1.77603, 1.77603]
     """

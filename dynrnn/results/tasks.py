@@ -14,7 +14,7 @@ class TaskBatch(_FrozenArrays):
     See `dynrnn.tasks` (Pascanu et al. 2013, Sec. 4.1; the authors'
     generators).  Every sequence of a batch has the same length T.  The
     fields ``targets``, ``loss`` and ``at`` are what `dynrnn.bptt` takes:
-    ``dynrnn.bptt(net, None, batch.inputs, batch.targets, batch.loss, at=batch.at)``
+    ``dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)``
     with a network of ``batch.n_inputs`` inputs and ``batch.n_outputs``
     readout rows.
 

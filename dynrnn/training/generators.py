@@ -18,8 +18,6 @@ streams are not.  `sequence_errors` scores a model's outputs as the authors'
 evaluation does (in `dynrnn.tasks`).
 """
 
-import numbers
-
 import numpy as np
 
 from .. import _validate
@@ -33,18 +31,6 @@ N_SYMBOLS = 100  # permutation: alphabet size, inputs and outputs
 # ----------------------------------------------------------------------------- checks
 
 
-def _make_rng(rng):
-    """``numpy.random.default_rng(rng)`` for None, a non-negative int or a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is not None:
-        if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
-            raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None; got {type(rng).__name__}")
-        if rng < 0:
-            raise ValueError(f"rng (a seed) must be >= 0; got {rng}")
-    return np.random.default_rng(rng)
-
-
 def _arguments(task, batch_size, length, rng, dtype, minimum, why):
     """Validated ``(batch_size, length, generator, dtype)``; ``length >= minimum`` with the reason ``why``."""
     batch_size = _validate.integer("batch_size", batch_size, minimum=1)
@@ -53,7 +39,29 @@ def _arguments(task, batch_size, length, rng, dtype, minimum, why):
         reason = f" ({why})" if why else ""
         raise ValueError(f"length must be >= {minimum} for {task}{reason}; got {length}")
     dtype = _validate.float_dtype("dtype", dtype)
-    return batch_size, length, _make_rng(rng), dtype
+    return batch_size, length, _validate.rng("rng", rng), dtype
+
+
+def max_steps(task, length, n_pos=10, **_):
+    """The most steps a batch of ``task`` at ``length`` can have (addition and multiplication draw T in [L, 1.1 L))."""
+    if task in ("addition", "multiplication"):
+        return length + max(int(length * 0.1) - 1, 0)
+    if task == "memorization":
+        return length + 2 * n_pos
+    return length
+
+
+def _fits(task, batch_size, length, n_steps, bytes_per_step):
+    """Refuse (ValueError naming batch_size and length) a batch that would not fit in memory.
+
+    ``bytes_per_step``: bytes per sequence and step of every array the
+    generator makes at once (inputs, targets, integer symbols, indices).
+    """
+    _validate.memory(
+        f"batch_size={batch_size} and length={length}",
+        batch_size * n_steps * bytes_per_step,
+        f"a {task} batch of {batch_size} sequences of {n_steps} steps",
+    )
 
 
 def _one_hot(symbols, width, dtype):
@@ -70,6 +78,7 @@ def _temporal_order(task, batch_size, length, rng, dtype, starts):
     batch_size, length, rng, dtype = _arguments(
         task, batch_size, length, rng, dtype, 10, "every window holds int(0.1 * length) >= 1 steps"
     )
+    _fits(task, batch_size, length, length, 6 * dtype.itemsize + 32)  # one-hot, symbols, flat indices
     width = int(length * 0.1)
     positions, symbols = [], []
     for start in starts:  # p_k then v_k, window by window
@@ -85,7 +94,7 @@ def _temporal_order(task, batch_size, length, rng, dtype, starts):
     return TaskBatch(task, length, inputs, label, "cross_entropy", "last", 6, 2 ** len(starts), "argmax")
 
 
-def temporal_order(batch_size, length, rng=None, *, dtype=np.float64):
+def temporal_order(batch_size, length, *, rng=None, dtype=np.float64):
     """A batch of the temporal order problem: classify the order of two symbols A/B in a long noise stream.
 
     Parameters
@@ -154,7 +163,7 @@ def temporal_order(batch_size, length, rng=None, *, dtype=np.float64):
     return _temporal_order("temporal_order", batch_size, length, rng, dtype, (0.1, 0.5))
 
 
-def temporal_order_3bit(batch_size, length, rng=None, *, dtype=np.float64):
+def temporal_order_3bit(batch_size, length, *, rng=None, dtype=np.float64):
     """A batch of the 3-bit temporal order problem: classify the order of three symbols A/B.
 
     Parameters
@@ -217,6 +226,7 @@ def temporal_order_3bit(batch_size, length, rng=None, *, dtype=np.float64):
 def _marked_values(task, batch_size, length, rng, dtype, combine):
     why = "the actual length adds integers(int(0.1 * length))"
     batch_size, length, rng, dtype = _arguments(task, batch_size, length, rng, dtype, 10, why)
+    _fits(task, batch_size, length, max_steps(task, length), 3 * dtype.itemsize + 16)  # inputs, values (float64)
     n_steps = length + int(rng.integers(int(length * 0.1)))
     p0 = rng.integers(int(n_steps * 0.1), size=batch_size)
     p1 = rng.integers(int(n_steps * 0.4), size=batch_size) + int(n_steps * 0.1)
@@ -230,7 +240,7 @@ def _marked_values(task, batch_size, length, rng, dtype, combine):
     return TaskBatch(task, length, inputs, targets, "readout_squared_error", "last", 2, 1, "squared_error")
 
 
-def addition(batch_size, length, rng=None, *, dtype=np.float64):
+def addition(batch_size, length, *, rng=None, dtype=np.float64):
     """A batch of the addition problem: the mean of two marked values in a stream of random numbers.
 
     Parameters
@@ -295,7 +305,7 @@ def addition(batch_size, length, rng=None, *, dtype=np.float64):
     return _marked_values("addition", batch_size, length, rng, dtype, lambda a, b: (a + b) / 2)
 
 
-def multiplication(batch_size, length, rng=None, *, dtype=np.float64):
+def multiplication(batch_size, length, *, rng=None, dtype=np.float64):
     """A batch of the multiplication problem: the product of two marked values in a stream of random numbers.
 
     Parameters
@@ -350,7 +360,7 @@ def multiplication(batch_size, length, rng=None, *, dtype=np.float64):
 # ----------------------------------------------------------------------------- permutation
 
 
-def permutation(batch_size, length, rng=None, *, dtype=np.float64):
+def permutation(batch_size, length, *, rng=None, dtype=np.float64):
     """A batch of the random permutation problem: recall, at the end, the first of L random symbols.
 
     Parameters
@@ -408,6 +418,7 @@ def permutation(batch_size, length, rng=None, *, dtype=np.float64):
     True
     """
     batch_size, length, rng, dtype = _arguments("permutation", batch_size, length, rng, dtype, 1, "")
+    _fits("permutation", batch_size, length, length + 1, N_SYMBOLS * dtype.itemsize + 32)
     symbols = rng.integers(N_SYMBOLS - 2, size=(length + 1, batch_size)) + 2
     val = rng.integers(2, size=batch_size)
     symbols[0] = val
@@ -420,7 +431,7 @@ def permutation(batch_size, length, rng=None, *, dtype=np.float64):
 # ----------------------------------------------------------------------------- memorization
 
 
-def memorization(batch_size, length, rng=None, *, n_values=5, n_pos=10, dtype=np.float64):
+def memorization(batch_size, length, *, rng=None, n_values=5, n_pos=10, dtype=np.float64):
     """A batch of the noiseless memorization problem: replay a pattern of ``n_pos`` symbols after L blank steps.
 
     Parameters
@@ -498,9 +509,11 @@ def memorization(batch_size, length, rng=None, *, n_values=5, n_pos=10, dtype=np
     """
     n_values = _validate.integer("n_values", n_values, minimum=2)
     n_pos = _validate.integer("n_pos", n_pos, minimum=1)
-    if n_values**n_pos > 2**63:
+    # n_values >= 2, so n_pos > 63 is too many whatever n_values is (and n_values**n_pos is never computed huge).
+    if n_pos > 63 or n_values**n_pos > 2**63:
         raise ValueError(f"n_values ** n_pos must be <= 2**63 (patterns are indexed by int64); got {n_values}**{n_pos}")
     batch_size, length, rng, dtype = _arguments("memorization", batch_size, length, rng, dtype, 1, "")
+    _fits("memorization", batch_size, length, length + 2 * n_pos, (n_values + 2) * dtype.itemsize + 32)
     index = rng.integers(n_values**n_pos, size=batch_size, dtype=np.int64)
     powers = np.array([n_values**k for k in range(n_pos)], dtype=np.int64)  # < 2**63: fits
     pattern = (index[None, :] // powers[:, None]) % n_values

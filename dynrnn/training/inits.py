@@ -9,8 +9,6 @@ that of ``W_hy``.  Row ``i`` of ``W_rec`` holds the *incoming* weights of
 unit ``i``; a row of ``W_hh`` holds a unit's *outgoing* weights.
 """
 
-import numbers
-
 import numpy as np
 
 from .. import _validate
@@ -34,17 +32,9 @@ INITS = {
 
 CONNECTIONS = ("incoming", "outgoing")
 
-
-def _make_rng(rng):
-    """``numpy.random.default_rng(rng)`` for None, a non-negative int or a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is not None:
-        if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
-            raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None; got {type(rng).__name__}")
-        if rng < 0:
-            raise ValueError(f"rng (a seed) must be >= 0; got {rng}")
-    return np.random.default_rng(rng)
+MAX_UNITS = 8192
+"""The most hidden units `init_network` (and so `dynrnn.train`) draws: smart_tanh's spectral radius is an
+O(n**3) eigenvalue problem (minutes at 8192 units) and a training update costs O(T B n**2)."""
 
 
 def _spectral_radius(W):
@@ -52,7 +42,7 @@ def _spectral_radius(W):
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(W, dtype=np.float64)))))
 
 
-def init_network(name, n_units, n_inputs, n_outputs, rng=None, *, dtype=np.float64, connections="incoming"):
+def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float64, connections="incoming"):
     r"""Draw a network with one of the paper's initializations.
 
     Parameters
@@ -67,7 +57,7 @@ def init_network(name, n_units, n_inputs, n_outputs, rng=None, *, dtype=np.float
           weights per unit set to 0 (none when ``n_units <= 15``), then
           rescaled to spectral radius `SPECTRAL_RADIUS` (0.95).
     n_units : int
-        Number of hidden units n, >= 1.
+        Number of hidden units n, from 1 to `MAX_UNITS` (8192).
     n_inputs : int
         Input dimension m, >= 1.
     n_outputs : int
@@ -97,8 +87,10 @@ def init_network(name, n_units, n_inputs, n_outputs, rng=None, *, dtype=np.float
         If ``n_units``, ``n_inputs`` or ``n_outputs`` is not an integer, or
         ``rng`` is not a Generator, an int or None.
     ValueError
-        If ``name`` or ``connections`` is unknown, a size is < 1, ``rng`` is
-        a negative seed, or ``dtype`` is not float64 or float32.
+        If ``name`` or ``connections`` is unknown, a size is < 1,
+        ``n_units`` > `MAX_UNITS` (8192), the weights would not fit in the
+        memory available, ``rng`` is a negative seed, or ``dtype`` is not
+        float64 or float32.
 
     See Also
     --------
@@ -135,12 +127,18 @@ def init_network(name, n_units, n_inputs, n_outputs, rng=None, *, dtype=np.float
     ([15], 0.95)
     """
     _validate.choice("name", name, INITS)
-    n_units = _validate.integer("n_units", n_units, minimum=1)
+    n_units = _validate.integer("n_units", n_units, minimum=1, maximum=MAX_UNITS)
     n_inputs = _validate.integer("n_inputs", n_inputs, minimum=1)
     n_outputs = _validate.integer("n_outputs", n_outputs, minimum=1)
     dtype = _validate.float_dtype("dtype", dtype)
+    # float64 draws, their casts and the RNN's copies; smart_tanh's ranks and eigenvalues take ~10 n**2 more.
+    _validate.memory(
+        f"n_units={n_units}, n_inputs={n_inputs} and n_outputs={n_outputs}",
+        24 * n_units * (n_units + n_inputs + n_outputs) + (80 * n_units * n_units if INITS[name][4] else 0),
+        f"a {name} network",
+    )
     _validate.choice("connections", connections, CONNECTIONS)
-    gen = _make_rng(rng)
+    gen = _validate.rng("rng", rng)
     activation, std_in, std_rec, std_out, sparse = INITS[name]
     W_in = gen.normal(0.0, std_in, size=(n_units, n_inputs))
     W_rec = gen.normal(0.0, std_rec, size=(n_units, n_units))

@@ -22,7 +22,6 @@ import numpy as np
 from .. import _validate
 from ..maps.model import RNN
 from ..results.tasks import TaskBatch
-from .generators import _make_rng
 from .tasks import get_task, sequence_errors
 
 __all__ = ["error_rate", "task_outputs"]
@@ -30,6 +29,11 @@ __all__ = ["error_rate", "task_outputs"]
 # Sequences per evaluation chunk at most, and numbers per chunk's inputs at most (memory).
 CHUNK = 1000
 _MAX_INPUT_NUMBERS = 1 << 23
+
+MAX_SEQUENCES = 10**8
+"""The most sequences one evaluation scores (`error_rate`'s ``n_sequences``, `dynrnn.train`'s ``n_check`` and
+``n_eval``): 10,000 times the paper's 10,000.  An evaluation is also refused when its forward passes would exceed
+``dynrnn._config.MAX_WORK`` multiply-adds (hours)."""
 
 
 def check_task_network(net, n_inputs, n_outputs, name="net"):
@@ -112,9 +116,35 @@ def chunk_size(length, n_inputs, chunk=CHUNK):
     return max(1, min(chunk, _MAX_INPUT_NUMBERS // max(1, steps * n_inputs)))
 
 
+def check_evaluation(task, length, n_sequences, n_units, task_options, dtype, names):
+    """Refuse (ValueError naming ``names``) an evaluation that would not fit in memory or not finish.
+
+    ``names`` maps the roles ``"length"``, ``"n_sequences"`` and ``"n_units"`` to the arguments that set them.
+    """
+    from .generators import max_steps
+
+    n_in, n_out = _task_sizes(task, task_options, dtype)
+    longest = max_steps(task, length[1] if isinstance(length, tuple) else length, **task_options)
+    size = min(n_sequences, chunk_size(length, n_in))
+    itemsize = np.dtype(dtype).itemsize
+    # One chunk at a time: its batch (inputs, integer symbols, indices), the outputs and their float64 copy.
+    _validate.memory(
+        f"{names['length']}={length!r}",
+        size * longest * ((n_in + n_out) * itemsize + 8 * n_out + 48) + 3 * size * n_units * itemsize,
+        f"an evaluation chunk of {size} {task} sequences of up to {longest} steps",
+    )
+    _validate.work(
+        f"{names['n_sequences']}={n_sequences}, {names['length']}={length!r} and {names['n_units']}={n_units}",
+        n_sequences * longest * n_units * (n_units + n_in + n_out),
+        f"scoring {n_sequences} {task} sequences",
+    )
+
+
 def count_errors(net, task, length, n_sequences, rng, task_options, chunk=CHUNK):
     """Errors among ``n_sequences`` fresh sequences, in chunks (each of its own length if ``length`` is a range)."""
     generator = get_task(task)
+    if not isinstance(net, RNN):
+        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
     n_in, n_out = _task_sizes(task, task_options, net.dtype)
     check_task_network(net, n_in, n_out)
     size = chunk_size(length, n_in, chunk)
@@ -122,14 +152,14 @@ def count_errors(net, task, length, n_sequences, rng, task_options, chunk=CHUNK)
     while done < n_sequences:
         b = min(size, n_sequences - done)
         steps = int(rng.integers(length[0], length[1] + 1)) if isinstance(length, tuple) else length
-        batch = generator(b, steps, rng, dtype=net.dtype, **task_options)
+        batch = generator(b, steps, rng=rng, dtype=net.dtype, **task_options)
         errors += int(np.count_nonzero(sequence_errors(batch, task_outputs(net, batch))))
         done += b
     return errors
 
 
 def _task_sizes(task, task_options, dtype):
-    probe = get_task(task)(1, 10, np.random.default_rng(0), dtype=dtype, **task_options)
+    probe = get_task(task)(1, 10, rng=np.random.default_rng(0), dtype=dtype, **task_options)
     return probe.n_inputs, probe.n_outputs
 
 
@@ -177,8 +207,11 @@ def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=N
     TypeError
         If an argument is of the wrong kind.
     ValueError
-        If ``task`` is unknown, ``length`` or ``n_sequences`` < 1, or
-        ``net`` does not fit the task.
+        If ``task`` is unknown, ``length`` or ``n_sequences`` < 1,
+        ``n_sequences`` > `MAX_SEQUENCES` (10**8), an evaluation chunk
+        would not fit in memory or the whole would exceed
+        ``dynrnn._config.MAX_WORK`` multiply-adds, ``task_options`` holds
+        an option the task does not take, or ``net`` does not fit the task.
 
     See Also
     --------
@@ -201,12 +234,20 @@ def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=N
     >>> 0.6 < error_rate(net, "temporal_order", 30, n_sequences=2000, rng=1) < 0.9
     True
     """
-    get_task(task)
+    from .tasks import TASKS
+
+    task = _validate.choice("task", task, tuple(TASKS))
     length = lengths_argument(length)
-    n_sequences = _validate.integer("n_sequences", n_sequences, minimum=1)
-    task_options = _task_options(task_options)
+    n_sequences = _validate.integer("n_sequences", n_sequences, minimum=1, maximum=MAX_SEQUENCES)
+    task_options = _task_options(task_options, task)
+    if not isinstance(net, RNN):
+        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    n_in, n_out = _task_sizes(task, task_options, net.dtype)
+    check_task_network(net, n_in, n_out)
+    names = {"length": "length", "n_sequences": "n_sequences", "n_units": "net.n_units"}
+    check_evaluation(task, length, n_sequences, net.n_units, task_options, net.dtype, names)
     with single_threaded_blas():
-        errors = count_errors(net, task, length, n_sequences, _make_rng(rng), task_options)
+        errors = count_errors(net, task, length, n_sequences, _validate.rng("rng", rng), task_options)
     return errors / n_sequences
 
 
@@ -223,7 +264,8 @@ def single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _task_options(task_options):
+def _task_options(task_options, task=None):
+    """``task_options`` as a dict of int options; with ``task``, only options its generator takes."""
     if task_options is None:
         return {}
     if not isinstance(task_options, dict) or not all(isinstance(k, str) for k in task_options):
@@ -231,4 +273,18 @@ def _task_options(task_options):
     for key, value in task_options.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"task_options[{key!r}] must be an int; got {type(value).__name__} {value!r}")
+    if task is not None:
+        import inspect
+
+        taken = [
+            k
+            for k, p in inspect.signature(get_task(task)).parameters.items()
+            if p.kind == p.KEYWORD_ONLY and k not in ("dtype", "rng")
+        ]
+        for key in task_options:
+            if key not in taken:
+                expected = ", ".join(repr(k) for k in taken) if taken else "none"
+                raise ValueError(
+                    f"task_options has {key!r}, which task {task!r} does not take (its options: {expected})"
+                )
     return dict(task_options)

@@ -16,9 +16,10 @@ import numpy as np
 
 from .. import _validate
 from ..results.training import HISTORY_FIELDS, PARAMETERS, TrainHistory, TrainResult, read_npz, write_npz
-from .inits import INITS, init_network
+from .generators import max_steps
+from .inits import INITS, MAX_UNITS, init_network
 from .inits import _spectral_radius as _inits_spectral_radius
-from .model import _task_options, count_errors, lengths_argument
+from .model import MAX_SEQUENCES, _task_options, check_evaluation, count_errors, lengths_argument
 from .optim import _real
 from .tasks import TASKS, get_task
 
@@ -77,7 +78,7 @@ def train_config(args):
         "method": method,
         "length": list(length) if isinstance(length, tuple) else length,
         "seed": seed,
-        "n_units": _validate.integer("n_units", args["n_units"], minimum=1),
+        "n_units": _validate.integer("n_units", args["n_units"], minimum=1, maximum=MAX_UNITS),
         "batch_size": _validate.integer("batch_size", args["batch_size"], minimum=1),
         "lr": _validate.positive_float("lr", args["lr"]),
         "threshold": _validate.positive_float("threshold", args["threshold"]) if method != "MSGD" else None,
@@ -89,18 +90,57 @@ def train_config(args):
         "nonfinite": nonfinite,
         "max_updates": _validate.integer("max_updates", args["max_updates"], minimum=1),
         "eval_every": _validate.integer("eval_every", args["eval_every"], minimum=1),
-        "n_check": _validate.integer("n_check", args["n_check"], minimum=1),
-        "n_eval": _validate.integer("n_eval", args["n_eval"], minimum=1),
+        "n_check": _validate.integer("n_check", args["n_check"], minimum=1, maximum=MAX_SEQUENCES),
+        "n_eval": _validate.integer("n_eval", args["n_eval"], minimum=1, maximum=MAX_SEQUENCES),
         "success_error": success_error,
         "stop_on_success": bool(args["stop_on_success"]),
-        "task_options": _task_options(args["task_options"]),
+        "task_options": _task_options(args["task_options"], task),
         "connections": _validate.choice("connections", args["connections"], ("incoming", "outgoing")),
         "dtype": np.dtype(_validate.float_dtype("dtype", args["dtype"])).name,
     }
-    # The generator checks the length against the task (e.g. temporal order needs L >= 10).
+    # The sizes first (nothing large is allocated before they are known to fit), then the
+    # generator checks the length against the task (e.g. temporal order needs L >= 10).
+    check_run_memory([config], 1)
+    for n_sequences, name in ((config["n_check"], "n_check"), (config["n_eval"], "n_eval")):
+        names = {"length": "length", "n_sequences": name, "n_units": "n_units"}
+        check_evaluation(task, length, n_sequences, config["n_units"], config["task_options"], config["dtype"], names)
     lo = length[0] if isinstance(length, tuple) else length
-    get_task(task)(1, lo, np.random.default_rng(0), **config["task_options"])
+    get_task(task)(1, lo, rng=np.random.default_rng(0), dtype=np.dtype(config["dtype"]), **config["task_options"])
     return config
+
+
+def layout(config):
+    """``(every, loss, n_inputs, n_outputs, T_max)`` of a config's task batches; T_max: the most steps a batch has.
+
+    Allocates nothing large: the task is probed at length 10 and ``T_max``
+    follows from the task's rule (`dynrnn.training.generators.max_steps`).
+    """
+    length = length_of(config)
+    longest = length[1] if isinstance(length, tuple) else length
+    probe = generate(config, 1, 10, np.random.default_rng(0))
+    T_max = max_steps(config["task"], longest, **config["task_options"])
+    return probe.at == "every", probe.loss, probe.n_inputs, probe.n_outputs, T_max
+
+
+def check_run_memory(configs, n_threads):
+    """Refuse, before allocating anything, runs of ``configs`` (sharing sizes) that would not fit in memory together."""
+    from .._kernels.population import scratch_bytes, usable_cores
+
+    cfg = configs[0]
+    every, _, m, q, T_max = layout(cfg)
+    n, B, K = cfg["n_units"], cfg["batch_size"], len(configs)
+    itemsize = np.dtype(cfg["dtype"]).itemsize
+    threads = min(n_threads or usable_cores(), K)
+    n_params = n * n + n * m + n + q * n + q
+    per_member = itemsize * (2 * n_params + T_max * B * m + (T_max if every else 1) * B * q)
+    batch = B * T_max * (m * itemsize + q * itemsize + 48)  # one batch being drawn (inputs, symbols, targets)
+    need = K * per_member + threads * scratch_bytes(n, m, q, B, T_max, every, itemsize) + batch
+    who = "runs: a population" if K > 1 else "a run"
+    _validate.memory(
+        f"length={cfg['length']!r}, n_units={n} and batch_size={B}",
+        need,
+        f"{who} of {K} member(s) of {n} units, batch {B}, up to {T_max} steps",
+    )
 
 
 def length_of(config):
@@ -129,7 +169,7 @@ class Run:
         seeds = np.random.SeedSequence(config["seed"]).spawn(3)
         rng_init, rng_train, rng_eval = (np.random.default_rng(s) for s in seeds)
         batch = generate(config, 1, 10, np.random.default_rng(0))
-        net = init_network(config["init"], config["n_units"], batch.n_inputs, batch.n_outputs, rng_init,
+        net = init_network(config["init"], config["n_units"], batch.n_inputs, batch.n_outputs, rng=rng_init,
                            dtype=np.dtype(config["dtype"]), connections=config["connections"])  # fmt: skip
         params = tuple(np.array(getattr(net, k)) for k in PARAMETERS)
         velocity = tuple(np.zeros_like(p) for p in params)
@@ -163,14 +203,18 @@ class Run:
         steps = int(self.rng_train.integers(length[0], length[1] + 1)) if isinstance(length, tuple) else length
         return generate(cfg, cfg["batch_size"], steps, self.rng_train)
 
-    def record_update(self, stats, slots):
+    def record_update(self, stats, slots, params_finite=True):
         """Book one update's ``stats`` (a row of the kernel's statistics): divergence, window, evaluation, stops.
 
         Mirrors the loop the authors' code runs per update: a non-finite
         gradient under ``nonfinite="stop"`` ends the run (``diverged``);
         otherwise the counters and window advance, every ``eval_every``
         updates (and at the budget) the run evaluates, and it stops on a
-        success (if ``stop_on_success``) or at ``max_updates``.
+        success (if ``stop_on_success``) or at ``max_updates``.  An update
+        that leaves a parameter NaN or inf (``params_finite`` False: e.g. a
+        huge learning rate, or the ``"shrink"`` guard with ``lr > 100``,
+        whose factor ``1 - 0.02 lr`` then grows ``W_rec``) ends the run as
+        diverged too, under every policy.
         """
         cfg, c = self.config, self.c
         if not stats[slots.UPDATED]:
@@ -178,7 +222,10 @@ class Run:
         else:
             c["t"] += 1
             _accumulate(c["window"], stats, slots)
-            if c["t"] % cfg["eval_every"] == 0 or c["t"] == cfg["max_updates"]:
+            if not params_finite:
+                c["diverged"], c["stop_reason"] = True, "diverged"
+                self._evaluate()  # log the window that ended in divergence
+            elif c["t"] % cfg["eval_every"] == 0 or c["t"] == cfg["max_updates"]:
                 self._evaluate()
                 if c["success"] and cfg["stop_on_success"]:
                     c["stop_reason"] = "success"
@@ -289,21 +336,27 @@ class Run:
 
     @classmethod
     def from_state(cls, meta, arrays, config, path):
-        """The run of a `state`; ValueError (naming ``path``) if its settings differ from ``config``."""
+        """The run of a `state`; ValueError (naming ``path``) if its settings differ from ``config``.
+
+        Every array, counter, generator state and history entry is checked
+        (`dynrnn.training.checkpoint.check_state`) before the run is built: a
+        file may be damaged or hostile, and its arrays go to compiled code.
+        """
+        from .checkpoint import check_state
+
+        if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+            raise ValueError(f"checkpoint {path} is damaged or was not written by dynrnn: it holds no settings")
         saved = meta["config"]
         differ = sorted(k for k in set(saved) | set(config) if k not in _RESUMABLE and saved.get(k) != config.get(k))
         if differ:
             detail = ", ".join(f"{k}: checkpoint {saved.get(k)!r}, now {config.get(k)!r}" for k in differ)
             raise ValueError(f"checkpoint {path} was written by a run with other settings ({detail})")
-        counters = meta["counters"]
+        meta = {k: v for k, v in meta.items() if k not in ("format", "dynrnn_version")}
+        _, _, m, q, _ = layout(config)
+        counters, rng_train, rng_eval, history, params, velocity = check_state(meta, arrays, config, m, q, path)
         if meta["best_error_inf"]:
             counters["best_error"] = math.inf
-        rng_train, rng_eval = np.random.default_rng(), np.random.default_rng()
-        rng_train.bit_generator.state = meta["rng_train"]
-        rng_eval.bit_generator.state = meta["rng_eval"]
-        history = {k: [int(x) if k in _INT_FIELDS else x for x in v] for k, v in meta["history"].items()}
-        params = tuple(np.ascontiguousarray(arrays[f"param_{k}"]) for k in PARAMETERS)
-        velocity = tuple(np.ascontiguousarray(arrays[f"velocity_{k}"]) for k in PARAMETERS)
+        history = {k: [int(x) if k in _INT_FIELDS else float(x) for x in v] for k, v in history.items()}
         run = cls(dict(config), params, velocity, rng_train, rng_eval, counters, history)
         if run.finished and counters["stop_reason"] == "max_updates" and config["max_updates"] > counters["t"]:
             counters["stop_reason"], counters["final_error"] = None, None  # a larger budget: go on
@@ -330,7 +383,9 @@ def _accumulate(w, stats, slots):
 
 def generate(config, batch_size, steps, rng):
     """A batch of the run's task: ``batch_size`` sequences of length ``steps`` from ``rng``."""
-    return get_task(config["task"])(batch_size, steps, rng, dtype=np.dtype(config["dtype"]), **config["task_options"])
+    return get_task(config["task"])(
+        batch_size, steps, rng=rng, dtype=np.dtype(config["dtype"]), **config["task_options"]
+    )
 
 
 def dense_targets(batch):
