@@ -244,6 +244,47 @@ def step_jacobians(name, W_rec, W_in, b, alpha, X, U, paper):
     return F, S, D, J
 
 
+@functools.cache
+def _step_vjp_kernel(name):
+    slopes = cell(name).slopes
+    vjp = cell(name).vjp
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_rec, W_in, b, alpha, X, U, G, paper, leaky, driven, work, D, V):
+        for p in range(X.shape[0]):
+            slopes(W_rec, W_in, b, X[p], U[p], paper, driven, D[p])
+            vjp(W_rec, alpha, D[p], paper, leaky, G[p], work, V[p])
+
+    return kernel
+
+
+def step_vjps(name, W_rec, W_in, b, alpha, X, U, G, paper):
+    """The cell's slopes and vector-Jacobian products at each of P points, in the dtype of ``X``.
+
+    ``X`` (P, n) are the states, ``U`` (P, m) the inputs driving their steps
+    (None: undriven), ``G`` (P, n) errors on the next states and ``alpha``
+    the leak (None: no leak).  Returns ``(D, V)``: the slopes ``D`` and
+    ``V = J^T G`` row by row (eq. 5 transposed), each (P, n).
+    """
+    X = np.ascontiguousarray(X)
+    dtype = X.dtype
+    P, n = X.shape
+
+    def cast(a, shape):
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), shape))
+
+    driven = U is not None and np.shape(U)[-1] > 0
+    m = np.shape(U)[-1] if driven else 0
+    W_in = cast(W_in, (n, m)) if driven else np.zeros((n, 0), dtype)
+    U = cast(U, (P, m)) if driven else np.zeros((P, 0), dtype)
+    leaky = alpha is not None
+    alpha = cast(alpha, (n,)) if leaky else np.zeros(n, dtype)
+    D, V = np.empty((P, n), dtype), np.empty((P, n), dtype)
+    _step_vjp_kernel(name)(cast(W_rec, (n, n)), W_in, cast(b, (n,)), alpha, X, U, cast(G, (P, n)), paper, leaky,
+                           driven, np.empty(n, dtype), D, V)  # fmt: skip
+    return D, V
+
+
 # Called, not inlined: Numba's inlining of the solver's three residual calls
 # made it compile several times slower, and a call per Newton step is cheap.
 _solver = njit(**_config.JIT_OPTIONS)

@@ -5,7 +5,6 @@ import numbers
 import numpy as np
 
 from .. import _validate
-from ..maps.activations import activation as _activation
 from ..maps.model import RNN
 from ..results.gradients import GradientResult
 from ..results.regularizer import RegularizerResult
@@ -127,22 +126,28 @@ def vanishing_regularizer(net, result, inputs=None, *, form="squared", reduce="m
     standard = net.form == "standard"
     U = _inputs(inputs, T, B, m, dtype, needed=standard and m > 0)
 
-    act = _activation(net.activation)
-    W_rec = np.asarray(net.W_rec)
+    from .._kernels import cpu
+
     c = np.ones(n, dtype=dtype) if net.leak is None else (1.0 - net.leak).astype(dtype)
     g = G[1:]
+    # The slopes d and v = J_{k+1}^T g for every (k, sequence): the cell's compiled VJP (eq. 5 transposed).
+    U_rows = None if U is None else U.reshape(T * B, m)
+    d, v = (
+        a.reshape(T, B, n)
+        for a in cpu.step_vjps(
+            net.activation,
+            net.W_rec,
+            net.W_in,
+            net.b,
+            net.leak,
+            X[:-1].reshape(T * B, n),
+            U_rows,
+            g.reshape(T * B, n),
+            not standard,
+        )  # fmt: skip
+    )
     with np.errstate(all="ignore"):  # overflow and NaN are reported through `finite`
-        if standard:
-            a = X[:-1] @ W_rec.T + net.b
-            if m:
-                a = a + U @ net.W_in.T
-            p, q = None, c * act.dsigma(a).astype(dtype) * g
-        else:
-            p, q = act.dsigma(X[:-1]).astype(dtype), c * g
-        Wq = q @ W_rec  # (W_rec^T q) for every (k, q)
-        v = Wq if p is None else p * Wq
-        if net.leak is not None:
-            v = v + net.leak * g
+        p, q = (None, c * d * g) if standard else (d, c * g)
         norm2_g = np.einsum("tbi,tbi->tb", g, g)
         norm2_v = np.einsum("tbi,tbi->tb", v, v)
         valid = ~(norm2_g < bound)
