@@ -9,8 +9,10 @@ map is eq. (2) of Pascanu et al. (2013) with a constant input ``u``,
 
 with ``W = gain * W_rec`` and ``c = b + W_in u``.  A continuation parameter
 is one scalar of that list: an entry of ``b``, an entry of ``W_rec``, an
-entry of ``u`` or the gain.  Everything is computed in float64 with NumPy
-(the systems are small and the continuation is sequential).
+entry of ``u`` or the gain.  Everything is computed in float64: the map and
+its Jacobian by the cell's compiled step (``cells/rnn.py``), the parameter
+and second derivatives with NumPy (the systems are small and the
+continuation is sequential).
 """
 
 import numbers
@@ -18,7 +20,6 @@ import numbers
 import numpy as np
 
 from .._kernels.scalar import make_second_derivative
-from ..maps.activations import activation as _activation
 
 # kind -> the names of its indices, in order
 _INDICES = {"b": ("i",), "W_rec": ("i", "j"), "u": ("k",), "gain": ()}
@@ -70,8 +71,6 @@ class MapFamily:
         self.alpha = None if net.leak is None else np.array(net.leak, dtype=np.float64)
         self.paper = net.form == "paper"
         self.name = net.activation
-        act = _activation(net.activation)
-        self.sigma, self.dsigma = act.sigma, act.dsigma
         self.specs = tuple(specs)
         self.n = self.W_rec.shape[0]
 
@@ -112,9 +111,10 @@ class MapFamily:
 
     def step(self, x, p):
         """One step of the map, ``G(x; p)``."""
+        from .._kernels import cpu
+
         W, c, _, _ = self._setup(p)
-        f = W @ self.sigma(x) + c if self.paper else self.sigma(W @ x + c)
-        return f if self.alpha is None else self.alpha * x + (1.0 - self.alpha) * f
+        return cpu.step_jacobians(self.name, W, None, c, self.alpha, x[None], None, self.paper)[0][0]
 
     def evaluate(self, x, p, v=None):
         """``G``, ``J = dG/dx`` (n, n), ``G_p = dG/dp`` (n, k); with ``v``, also ``d(J v)/dx`` and ``d(J v)/dp``.
@@ -127,20 +127,18 @@ class MapFamily:
         leak maps ``J_F`` to ``diag(alpha) + diag(1 - alpha) J_F`` and
         multiplies the other derivatives by ``1 - alpha``.
         """
+        from .._kernels import cpu
+
         W, c, dW, dc = self._setup(p)
         k = len(self.specs)
         Fp = np.empty((self.n, k))
+        # F, J_F, the observed state s and the slopes ds from the cell's compiled step (no leak here).
+        F, s, ds, JF = (a[0] for a in cpu.step_jacobians(self.name, W, None, c, None, x[None], None, self.paper))
         if self.paper:
-            s, ds = self.sigma(x), self.dsigma(x)
-            F = W @ s + c
-            JF = W * ds[None, :]
             for q in range(k):
                 Fp[:, q] = dc[q] if dW[q] is None else dW[q] @ s + dc[q]
         else:
-            z = W @ x + c
-            s, ds = self.sigma(z), self.dsigma(z)
-            F = s
-            JF = ds[:, None] * W
+            s = F  # sigma(z), z = W x + c
             dz = [dc[q] if dW[q] is None else dW[q] @ x + dc[q] for q in range(k)]
             for q in range(k):
                 Fp[:, q] = ds * dz[q]

@@ -10,7 +10,6 @@ import numpy as np
 
 from .. import _validate
 from .._kernels.scalar import RANGE
-from ..maps.activations import activation as _activation
 from ..results import BasinResult
 from .orbits import check_net, net_dtype, simulate
 
@@ -224,19 +223,14 @@ def _canonical(orbit):
 
 def _spectral_radius(net, orbits):
     """Spectral radius of the Jacobian of the p-th iterate along each (M, p, n) orbit (in time order)."""
-    dsigma = _activation(net.activation).dsigma
-    W = net.W_rec.astype(np.float64)
+    from .._kernels import cpu
+
     M, p, n = orbits.shape
     product = np.broadcast_to(np.eye(n), (M, n, n))
     for t in range(p):
-        x = orbits[:, t]
-        if net.form == "paper":
-            J = W[None] * dsigma(x)[:, None, :]
-        else:
-            J = dsigma(x @ W.T + net.b.astype(np.float64))[:, :, None] * W[None]
-        if net.leak is not None:
-            alpha = net.leak.astype(np.float64)
-            J = np.diag(alpha)[None] + (1.0 - alpha)[None, :, None] * J
+        J = cpu.step_jacobians(
+            net.activation, net.W_rec, None, net.b, net.leak, orbits[:, t], None, net.form == "paper"
+        )[3]
         product = J @ product
     return np.max(np.abs(np.linalg.eigvals(product)), axis=-1)
 
