@@ -1,16 +1,23 @@
-"""Hypothesis strategies shared by the property tests.
+"""Hypothesis strategies of the project's own tests, built on the public ones of `dynrnn.testing`.
 
-Sizes follow the house style: n from 1 to 4 units, at most 8 grid points, at
-most 30 steps, bounded finite floats.  Recurrent weights are drawn with
-entries in [-WEIGHT / n, WEIGHT / n], so that ||W_rec||_2 <= WEIGHT and
-orbits of the unbounded activations grow at most like WEIGHT**T.
+Networks, states and inputs come from `dynrnn.testing`; what stays here is
+specific to dynrnn's tests: grids of independent maps for ``iterate_grid``,
+single-unit grids, and networks laid out as plain arrays for the NumPy
+references in ``tests/naive*.py``.  Sizes follow the house style: n from 1 to
+4 units, at most 8 grid points, at most 30 steps, bounded finite floats.
+Grid weights are drawn with entries in [-WEIGHT / n, WEIGHT / n], networks with
+``||W_rec||_2 <= WEIGHT``, so orbits of the unbounded activations grow at most
+like WEIGHT**T.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
+
+import dynrnn.testing as dt
+from dynrnn.testing._strategies import float_arrays, floats  # noqa: F401  (re-exported for the tests)
+from dynrnn.testing._strategies import leak_arrays as leaks
 
 FORMS = ("paper", "standard")
 MAX_UNITS = 4
@@ -21,20 +28,10 @@ BIAS = 2.0
 STATE = 3.0
 
 
-def floats(lo, hi):
-    """Bounded finite float64 values (subnormals allowed)."""
-    return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False, width=64)
-
-
-def float_arrays(shape, lo, hi):
-    """float64 arrays of ``shape`` with entries in [lo, hi]."""
-    return arrays(np.float64, shape, elements=floats(lo, hi))
-
-
 units = st.integers(1, MAX_UNITS)
 grid_sizes = st.integers(1, MAX_GRID)
 steps = st.integers(1, MAX_STEPS)
-forms = st.sampled_from(FORMS)
+forms = dt.forms()
 
 
 @dataclass
@@ -56,14 +53,6 @@ class GridProblem:
     @property
     def n(self):
         return self.W_rec.shape[1]
-
-
-@st.composite
-def leaks(draw, shape):
-    """None (no leak) or rates in [0, 1] of ``shape``, with the end points likely."""
-    if draw(st.booleans()):
-        return None
-    return draw(arrays(np.float64, shape, elements=st.one_of(st.sampled_from([0.0, 1.0]), floats(0.0, 1.0))))
 
 
 @st.composite
@@ -147,12 +136,15 @@ def tangent_points(draw, max_w, max_steps=MAX_STEPS):
 # (tests/test_jacobians.py, tests/test_lyapunov.py, tests/test_bounds.py).
 # ---------------------------------------------------------------------------
 ACTIVATION_NAMES = ("logistic", "tanh", "relu", "linear")
-activations = st.sampled_from(ACTIVATION_NAMES)
+activations = dt.activations()
 
 
 @dataclass
 class NetworkProblem:
-    """One network and one trajectory: W_in and inputs are None for an autonomous run."""
+    """A network of `dynrnn.testing.networks` and one trajectory, as plain arrays for the naive references.
+
+    W_in and inputs are None for an autonomous run.
+    """
 
     W_rec: np.ndarray  # (n, n)
     W_in: object  # None or (n, m)
@@ -189,41 +181,30 @@ class NetworkProblem:
 def network_problems(
     draw, max_units=MAX_UNITS, max_steps=MAX_STEPS, weight=WEIGHT, leak=True, activation=activations, form=forms
 ):
-    """A network (entries of W_rec in [-weight/n, weight/n]), x0, and inputs (m from 1 to 3) or none."""
-    n = draw(st.integers(1, max_units))
-    T = draw(st.integers(1, max_steps))
+    """A network with ||W_rec||_2 <= weight (`dynrnn.testing.networks`), x0, and inputs (m from 1 to 3) or none."""
     driven = draw(st.booleans())
-    m = draw(st.integers(1, 3))
-    return NetworkProblem(
-        W_rec=draw(float_arrays((n, n), -weight / n, weight / n)),
-        W_in=draw(float_arrays((n, m), -1.0, 1.0)) if driven else None,
-        b=draw(float_arrays((n,), -BIAS, BIAS)),
-        x0=draw(float_arrays((n,), -STATE, STATE)),
-        inputs=draw(float_arrays((T, m), -1.0, 1.0)) if driven else None,
-        n_steps=T,
-        activation=draw(activation),
-        form=draw(form),
-        leak=draw(leaks((n,))) if leak else None,
+    net = draw(
+        dt.networks(
+            n_units=(1, max_units),
+            n_inputs=(1, 3) if driven else 0,
+            activations=draw(activation),
+            forms=draw(form),
+            leak=leak,
+            spectral_norm=(0.0, weight),
+        )
     )
-
-
-@st.composite
-def bound_problems(draw, max_units=8, max_steps=20, contracting=False):
-    """Networks for the bounds of Sec. 2.1, without leak: n up to 8, any activation and form.
-
-    ``W_rec`` is a random matrix rescaled to a drawn spectral norm: anything
-    up to 3 / gamma, or, with ``contracting``, ``rho / gamma`` with rho in
-    [0.05, 0.95] (the vanishing condition ||W_rec|| < 1 / gamma).
-    """
-    gamma = {"logistic": 0.25, "tanh": 1.0, "relu": 1.0, "linear": 1.0}
-    p = draw(network_problems(max_units=max_units, max_steps=max_steps, weight=1.0, leak=False))
-    # (no subnormal rho: sigma' W_rec would then be rounded to a few bits and could exceed the bound)
-    rho = draw(floats(0.05, 0.95) if contracting else st.one_of(st.just(0.0), floats(1e-6, 3.0)))
-    norm = np.linalg.norm(p.W_rec, 2)
-    if norm < 1e-100:  # (nearly) zero: rescaling would overflow; use the identity's direction
-        p.W_rec, norm = np.eye(p.n), 1.0
-    p.W_rec = p.W_rec * (rho / (gamma[p.activation] * norm))
-    return p
+    T = draw(st.integers(1, max_steps))
+    return NetworkProblem(
+        W_rec=np.array(net.W_rec),
+        W_in=np.array(net.W_in) if driven else None,
+        b=np.array(net.b),
+        x0=draw(dt.states(net.n_units)),
+        inputs=draw(dt.input_sequences(net.n_inputs, n_steps=T)) if driven else None,
+        n_steps=T,
+        activation=net.activation,
+        form=net.form,
+        leak=None if net.leak is None else np.array(net.leak),
+    )
 
 
 @st.composite
