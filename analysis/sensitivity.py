@@ -52,7 +52,7 @@ def compute(p: dict, backend: str = "cpu") -> dict:
 
     fp = dynrnn.single_unit.fixed_points(p["w"], p["b"], activation=p["activation"])
     x_star = float(fp.x[~fp.stable & ~np.isnan(fp.x)][0])  # the unstable middle fixed point
-    multiplier = float(fp.multiplier[~fp.stable & ~np.isnan(fp.x)][0])
+    multiplier = float(fp.multipliers[~fp.stable & ~np.isnan(fp.x)][0])
     attractors = fp.x[fp.stable]
     net = dynrnn.RNN([[p["w"]]], b=[p["b"]], activation=p["activation"])
     mag = np.logspace(*p["log10_distance"], p["n_per_side"])

@@ -96,6 +96,10 @@ is the norm of Jacobian products, not of a gradient; ``Activation.sigma`` is the
 RESTRICTED = {"seed": ("train",), "alpha": ("train",)}
 """Names allowed only in these public functions."""
 
+CLI_ONLY = ("help", "out", "csv", "export_csv", "set", "db_path")
+"""Options of ``dynrnn train`` and ``dynrnn sweep`` that are not keywords of `dynrnn.train` or
+`dynrnn.sweep`; every other option is a keyword, with ``-`` for ``_`` (``--seed`` for ``seeds``)."""
+
 STATUS_TYPES = (str, np.ndarray)
 """A ``status`` field is a str, or an array of str with one outcome per item."""
 

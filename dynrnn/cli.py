@@ -102,6 +102,22 @@ def main(argv=None) -> int:
     except _CLIError as exc:
         _say(f"dynrnn {args.command}: error: {exc}", stream=sys.stderr)
         return EXIT_USAGE
+    except (TypeError, ValueError, OSError, RuntimeError, MemoryError) as exc:  # one line, never a traceback
+        _say(f"dynrnn {args.command}: error: {type(exc).__name__}: {exc}", stream=sys.stderr)
+        return EXIT_USAGE
+
+
+def _writable(flag, path):
+    """``path`` checked, before any work, to be a file this command can write; _CLIError otherwise."""
+    if path is None:
+        return None
+    from .results.training import check_writable
+
+    try:
+        check_writable(flag, path)
+    except (TypeError, ValueError) as exc:
+        raise _CLIError(str(exc)) from None
+    return path
 
 
 # --------------------------------------------------------------------------------------- figures
@@ -181,6 +197,17 @@ def _cmd_figures(args) -> int:
         raise _CLIError(f"unknown figure name{plural}: {', '.join(unknown)}. Available: {', '.join(scripts)}")
 
     out = (args.out if args.out is not None else root / "figures").resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _CLIError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from None
+    if args.backend != "cpu":
+        from . import _backend
+
+        try:
+            _backend.get(args.backend)
+        except (RuntimeError, ImportError, ValueError) as exc:
+            raise _CLIError(f"--backend {args.backend}: {exc}") from None
     os.environ.setdefault("MPLBACKEND", "Agg")  # scripts never show windows
     _say(
         f"dynrnn figures: {len(names)} figure(s) from {_show(root / 'analysis')}, "
@@ -329,7 +356,7 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--method", default="MSGD-CR", help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR)")
     tr.add_argument("--length", required=True, help="sequence length L, or MIN-MAX for a new length per update")
     tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--units", type=int, default=50, help="hidden units (50)")
+    tr.add_argument("--n-units", type=int, default=50, help="hidden units (50)")
     tr.add_argument("--batch-size", type=int, default=20, help="sequences per update (20)")
     tr.add_argument("--lr", type=float, default=0.01, help="learning rate (0.01)")
     tr.add_argument("--threshold", type=float, default=1.0, help="clipping threshold (1.0)")
@@ -350,6 +377,7 @@ def _cmd_train(args) -> int:
         length = (int(lo), int(hi)) if sep else int(lo)
     except ValueError:
         raise _CLIError(f"--length must be an integer L or MIN-MAX; got {args.length!r}") from None
+    _writable("--out", args.out)  # before training, so that a bad path does not lose the run
     try:
         result = train(
             args.task,
@@ -357,7 +385,7 @@ def _cmd_train(args) -> int:
             method=args.method,
             length=length,
             seed=args.seed,
-            n_units=args.units,
+            n_units=args.n_units,
             batch_size=args.batch_size,
             lr=args.lr,
             threshold=args.threshold,
@@ -371,19 +399,22 @@ def _cmd_train(args) -> int:
         where = f"; resume with --resume --checkpoint {_show(args.checkpoint)}" if args.checkpoint else ""
         _say(f"dynrnn train: interrupted{where}", stream=sys.stderr)
         return EXIT_INTERRUPTED
-    except (TypeError, ValueError) as exc:
-        raise _CLIError(str(exc)) from exc
+    except (TypeError, ValueError, OSError, MemoryError) as exc:
+        raise _CLIError(str(exc)) from None
     s = result.summary()
     c = result.config
     _say(
         f"dynrnn train: {c['task']} length {args.length}, {c['init']}, {c['method']} "
         f"(alpha {c['alpha']}), seed {c['seed']}"
     )
-    _say(f"  success: {s['success']} (updates to success: {s['updates_to_success']}); stopped: {s['stop_reason']} "
+    _say(f"  success: {s['success']} (updates to success: {s['updates_to_success']}); stopped: {s['status']} "
          f"after {s['n_updates']} updates in {_seconds(s['elapsed_s'])}")  # fmt: skip
     _say(f"  error on {c['n_eval']} fresh sequences: final {s['final_error']:.4f}, best {s['best_error']:.4f}")
     if args.out is not None:
-        result.save(args.out)
+        try:
+            result.save(args.out)
+        except (TypeError, ValueError, OSError) as exc:
+            raise _CLIError(f"--out: {exc}") from None
         _say(f"  saved to {_show(args.out)}")
     return EXIT_OK
 
@@ -414,7 +445,7 @@ def _add_sweep_parser(sub) -> None:
         help="training settings shared by every run, e.g. lr=0.01 n_units=50 (VALUE read as JSON, else as text)",
     )
     sw.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786, or 'serial' (default: local)")
-    sw.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per CPU)")
+    sw.add_argument("--n-workers", type=int, metavar="N", help="local worker processes (default: one per CPU)")
     sw.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds to reach --scheduler (10)")
     sw.add_argument("--csv", type=Path, metavar="OUT", help="after the sweep, write its runs to this CSV file")
     sw.add_argument("--export-csv", type=Path, metavar="OUT", help="only export the whole database to CSV")
@@ -447,6 +478,7 @@ def _cmd_sweep(args) -> int:
             raise _CLIError(f"--export-csv only exports; it does not combine with {', '.join(grid)}")
         if not args.db.is_file():
             raise _CLIError(f"--db {args.db}: no such file")
+        _writable("--export-csv", args.export_csv)
         try:
             with RunStore(args.db, create=False) as store:
                 n = len(store)
@@ -467,13 +499,14 @@ def _cmd_sweep(args) -> int:
         )
         if value is not None
     }
+    _writable("--csv", args.csv)  # before the sweep
     try:
         result = sweep(
             args.db,
             **grid,
             settings=_settings(args.set),
             scheduler=args.scheduler,
-            n_workers=args.workers,
+            n_workers=args.n_workers,
             timeout=args.timeout,
         )
     except KeyboardInterrupt:
@@ -498,8 +531,11 @@ def _cmd_sweep(args) -> int:
                 f"seed {record['seed']}: {last[0]}"
             )
     if args.csv is not None:
-        with RunStore(args.db, create=False) as store:
-            store.to_csv(args.csv, keys=[r["key"] for r in result.records])
+        try:
+            with RunStore(args.db, create=False) as store:
+                store.to_csv(args.csv, keys=[r["key"] for r in result.records])
+        except (TypeError, ValueError, OSError) as exc:
+            raise _CLIError(f"--csv: {exc}") from None
         _say(f"  wrote {_show(args.csv)}")
     return EXIT_FAILED if result.n_failed else EXIT_OK
 

@@ -188,7 +188,7 @@ def fixed_points(w, b, *, activation="tanh"):
     -------
     SingleUnitFixedPoints
         ``x`` (S + (3,)): the fixed points, ascending, NaN-padded;
-        ``multiplier`` ``lambda = w sigma'(x*)``; ``stable`` (``|lambda| < 1``);
+        ``multipliers`` ``lambda = w sigma'(x*)``; ``stable`` (``|lambda| < 1``);
         ``tangent`` (a double root at a fold); ``residual``; ``count`` (S);
         ``degenerate`` (S: a continuum of fixed points); ``converged`` (S).
 
@@ -252,7 +252,7 @@ def fixed_points(w, b, *, activation="tanh"):
     stable = found & (np.abs(np.where(found, multiplier, np.inf)) < 1.0) & ~tangent
     return SingleUnitFixedPoints(
         x=x.reshape(shape + (3,)),
-        multiplier=multiplier.reshape(shape + (3,)),
+        multipliers=multiplier.reshape(shape + (3,)),
         stable=stable.reshape(shape + (3,)),
         tangent=tangent.reshape(shape + (3,)),
         residual=residual.reshape(shape + (3,)),
@@ -286,7 +286,7 @@ def period2_orbits(w, b, *, activation="tanh"):
     -------
     SingleUnitCycles
         ``x`` (S + (2,)): ``(p, q)``, ascending, NaN where there is no
-        2-cycle; ``multiplier`` ``mu = w^2 sigma'(p) sigma'(q)``; ``stable``
+        2-cycle; ``multipliers`` ``mu = w^2 sigma'(p) sigma'(q)``; ``stable``
         (``|mu| < 1``); ``exists``; ``residual``; ``converged``.
 
     Raises
@@ -326,7 +326,7 @@ def period2_orbits(w, b, *, activation="tanh"):
     _smooth(activation)
     (w, b), shape = _broadcast(w=w, b=b)
     fp = fixed_points(w, b, activation=activation)  # for w < 0 there is exactly one
-    p, q, converged = _solve.period2(activation, w, b, fp.x[:, 0], fp.multiplier[:, 0])
+    p, q, converged = _solve.period2(activation, w, b, fp.x[:, 0], fp.multipliers[:, 0])
     exists = ~np.isnan(p)
     x = np.stack([p, q], axis=-1)
     act = _solve.activation(activation)
@@ -336,7 +336,7 @@ def period2_orbits(w, b, *, activation="tanh"):
     residual = np.where(exists, np.maximum(np.abs(f[:, 0] - xs[:, 1]), np.abs(f[:, 1] - xs[:, 0])), np.nan)
     return SingleUnitCycles(
         x=x.reshape(shape + (2,)),
-        multiplier=multiplier.reshape(shape),
+        multipliers=multiplier.reshape(shape),
         stable=(exists & (np.abs(np.where(exists, multiplier, np.inf)) < 1.0)).reshape(shape),
         exists=exists.reshape(shape),
         residual=residual.reshape(shape),

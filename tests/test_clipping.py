@@ -79,13 +79,13 @@ def test_clip_grad_norm_properties(arrs, threshold, container):
     norm = naive.global_norm(arrs)
     assert_structure(res.grads, grads)
     assert_fresh(res.grads, grads, copies)
-    assert_allclose(res.norm, norm, rtol=RTOL, atol=0.0)
+    assert_allclose(res.grad_norm, norm, rtol=RTOL, atol=0.0)
     assert not (res.skipped or res.shrunk)
-    assert res.clipped == (res.norm >= threshold)
+    assert res.clipped == (res.grad_norm >= threshold)
     # Clipped norm at most the threshold, up to rounding.
     assert naive.global_norm(out) <= threshold * (1 + RTOL)
     # The direction is kept: one factor c in (0, 1] for every array.
-    c = threshold / res.norm if res.clipped else 1.0
+    c = threshold / res.grad_norm if res.clipped else 1.0
     assert 0.0 < c <= 1.0
     for o, a in zip(out, arrs, strict=True):
         assert_allclose(o, c * a, rtol=RTOL, atol=0.0)
@@ -104,7 +104,7 @@ def test_clip_grad_value_properties(arrs, threshold, container):
     out = unpack(res.grads)
     assert_structure(res.grads, grads)
     assert_fresh(res.grads, grads, copies)
-    assert_allclose(res.norm, naive.global_norm(arrs), rtol=RTOL, atol=0.0)
+    assert_allclose(res.grad_norm, naive.global_norm(arrs), rtol=RTOL, atol=0.0)
     assert not (res.skipped or res.shrunk)
     changed = False
     for o, a, ref in zip(out, arrs, naive.clip_grad_value(arrs, threshold), strict=True):
@@ -122,7 +122,7 @@ def test_float32_stays_float32(rng, container):
     assert_structure(res.grads, grads)
     assert all(o.dtype == np.float32 for o in unpack(res.grads))
     # The norm is accumulated in float64, so it matches float64 of the float32 values.
-    assert_allclose(res.norm, naive.global_norm(arrs), rtol=RTOL, atol=0.0)
+    assert_allclose(res.grad_norm, naive.global_norm(arrs), rtol=RTOL, atol=0.0)
     assert res.clipped
     # float32 rounding of the factor and of each product
     assert_allclose(naive.global_norm(unpack(res.grads)), 0.1, rtol=1e-6, atol=0.0)
@@ -136,7 +136,7 @@ def test_integer_input_becomes_float64():
     res = dynrnn.clip_grad_norm({"W_rec": np.array([[3, 0]]), "b": [4]}, 10.0)
     assert res.grads["W_rec"].dtype == np.float64
     assert_array_equal(res.grads["b"], [4.0], strict=False)
-    assert res.norm == 5.0 and not res.clipped
+    assert res.grad_norm == 5.0 and not res.clipped
 
 
 # ---------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_known_answer():
 def test_equality_is_clipped_with_factor_one():
     """The paper tests ``norm >= threshold``: at equality the gradient is clipped by a factor of 1."""
     res = dynrnn.clip_grad_norm([np.array([3.0, 4.0])], 5.0)
-    assert res.norm == 5.0 and res.clipped
+    assert res.grad_norm == 5.0 and res.clipped
     assert_array_equal(res.grads[0], [3.0, 4.0], strict=False)
     just_below = dynrnn.clip_grad_norm([np.array([3.0, 4.0])], np.nextafter(5.0, 6.0))
     assert not just_below.clipped
@@ -160,17 +160,17 @@ def test_equality_is_clipped_with_factor_one():
 
 def test_zero_gradient():
     res = dynrnn.clip_grad_norm({"W_rec": np.zeros((2, 2)), "b": np.zeros(0)}, 1.0)
-    assert res.norm == 0.0 and not res.clipped and res.finite
+    assert res.grad_norm == 0.0 and not res.clipped and not res.diverged
     assert_array_equal(res.grads["W_rec"], np.zeros((2, 2)), strict=True)
     value = dynrnn.clip_grad_value((np.zeros(3),), 1.0)
-    assert value.norm == 0.0 and not value.clipped
+    assert value.grad_norm == 0.0 and not value.clipped
 
 
 @pytest.mark.parametrize("clip", [dynrnn.clip_grad_norm, dynrnn.clip_grad_value])
 def test_huge_gradients_do_not_overflow(clip):
     grads = {"W_rec": np.full((2, 2), 1e200), "b": np.full(3, -1e200)}
     res = clip(grads, 1.0)
-    assert_allclose(res.norm, 1e200 * math.sqrt(7.0), rtol=1e-15, atol=0.0)
+    assert_allclose(res.grad_norm, 1e200 * math.sqrt(7.0), rtol=1e-15, atol=0.0)
     assert res.clipped and not res.skipped
     if clip is dynrnn.clip_grad_norm:
         assert_allclose(res.grads["W_rec"], np.full((2, 2), 1 / math.sqrt(7.0)), rtol=1e-15, atol=0.0)
@@ -190,7 +190,7 @@ def test_tiny_gradients_have_an_accurate_norm(tiny):
     arrs = [np.array([3.0 * tiny]), np.array([[4.0 * tiny]])]
     res = dynrnn.clip_grad_norm(arrs, 1.0)
     rtol = 1e-15 if tiny > 1e-300 else 1e-9  # subnormals carry fewer digits
-    assert_allclose(res.norm, 5.0 * tiny, rtol=rtol, atol=0.0)
+    assert_allclose(res.grad_norm, 5.0 * tiny, rtol=rtol, atol=0.0)
     assert not res.clipped
     assert_array_equal(res.grads[1], arrs[1], strict=True)
 
@@ -212,9 +212,9 @@ def test_scalar_gradients_stay_arrays():
 def test_result_unpacks_and_is_frozen():
     res = dynrnn.clip_grad_norm({"W_rec": np.ones((2, 2)), "b": np.ones(3)}, 1.0)
     grads, norm = res
-    assert grads is res.grads and norm == res.norm
+    assert grads is res.grads and norm == res.grad_norm
     with pytest.raises(dataclasses.FrozenInstanceError):
-        res.norm = 0.0
+        res.grad_norm = 0.0
     with pytest.raises(ValueError, match="read-only"):
         grads["b"][0] = 1.0
     text = repr(res)
@@ -260,8 +260,8 @@ def test_nonfinite_raise(clip, bad):
 def test_nonfinite_skip(clip, bad, container):
     grads = bad_grads(bad, container)
     res = clip(grads, 1.0, nonfinite="skip")
-    assert res.skipped and not res.clipped and not res.shrunk and not res.finite
-    assert math.isnan(res.norm) if math.isnan(bad) else res.norm == math.inf
+    assert res.skipped and not res.clipped and not res.shrunk and res.diverged
+    assert math.isnan(res.grad_norm) if math.isnan(bad) else res.grad_norm == math.inf
     assert_structure(res.grads, grads)
     for o in unpack(res.grads):
         assert_array_equal(o, np.zeros_like(o), strict=True)
@@ -275,7 +275,7 @@ def test_nonfinite_among_zeros(clip, bad):
     with pytest.raises(ValueError, match="grads contain NaN or inf"):
         clip(grads, 1.0)
     res = clip(grads, 1.0, nonfinite="skip")
-    assert res.skipped and (math.isnan(res.norm) if math.isnan(bad) else res.norm == math.inf)
+    assert res.skipped and (math.isnan(res.grad_norm) if math.isnan(bad) else res.grad_norm == math.inf)
 
 
 @pytest.mark.parametrize("container", CONTAINERS)
@@ -307,7 +307,7 @@ def test_shrink_finds_W_rec_by_name():
 def test_large_finite_norm_triggers_only_the_shrink_guard(nonfinite, shrunk):
     grads = {"W_rec": np.array([[6e10]]), "b": np.array([8e10])}  # norm 1e11 > 1e10
     res = dynrnn.clip_grad_norm(grads, 1.0, nonfinite=nonfinite, W_rec=[[1.0]])
-    assert res.norm == 1e11 and res.finite
+    assert res.grad_norm == 1e11 and not res.diverged
     assert res.shrunk == shrunk and res.clipped != shrunk and not res.skipped
     if shrunk:
         assert_array_equal(res.grads["W_rec"], [[SHRINK_RATE]], strict=False)
@@ -319,7 +319,7 @@ def test_large_finite_norm_triggers_only_the_shrink_guard(nonfinite, shrunk):
 def test_shrink_guard_starts_above_1e10():
     """The authors' code tests ``norm > 1e10``: a norm of exactly 1e10 is clipped."""
     res = dynrnn.clip_grad_norm([np.array([SHRINK_ABOVE])], 1.0, nonfinite="shrink", W_rec=[2.0])
-    assert res.norm == SHRINK_ABOVE and res.clipped and not res.shrunk
+    assert res.grad_norm == SHRINK_ABOVE and res.clipped and not res.shrunk
     assert_array_equal(res.grads[0], [1.0], strict=False)
 
 

@@ -110,7 +110,7 @@ TABLE = [  # w, peak b, wall line b, peak |dE/db|
 def test_wall_known_answers():
     w = np.array([row[0] for row in TABLE])
     wall = dynrnn.error_surface_wall(w, (-5.0, 0.0), activation="logistic")
-    assert wall.b.shape == (4,) and wall.resolved.all() and wall.unstable.all()
+    assert wall.b.shape == (4,) and wall.converged.all() and wall.unstable.all()
     np.testing.assert_allclose(wall.b, [row[1] for row in TABLE], rtol=0, atol=1e-5)  # table has 5 decimals
     np.testing.assert_allclose(wall.line_b, [row[2] for row in TABLE], rtol=0, atol=1e-5)
     np.testing.assert_allclose(wall.peak, [row[3] for row in TABLE], rtol=0.1, atol=0)  # table has 2 digits
@@ -134,7 +134,7 @@ def test_wall_lies_on_the_line_for_every_unstable_w():
     # 0.39 at w = 4.2554 rising to 1.3 at w = 8, where the float64 spacing of b is 1/16 of 1/S).
     w = np.linspace(W_UNSTABLE + 1e-4, 8.0, 60)
     wall = dynrnn.error_surface_wall(w, (-6.0, 0.0), activation="logistic")
-    assert wall.resolved.all() and wall.unstable.all()
+    assert wall.converged.all() and wall.unstable.all()
     S = wall_sum(w)
     spacing = np.spacing(np.abs(wall.b))
     np.testing.assert_array_less(wall.offset, 4 * spacing)
@@ -190,7 +190,7 @@ def test_wall_outside_b_range_and_stable_weights():
 def test_unresolvable_wall_is_flagged():
     # at w = 9.5 the wall is ~1e-17 wide: no float64 b can sample it
     wall = dynrnn.error_surface_wall([5.0, 9.5], (-7.0, 0.0), activation="logistic")
-    assert wall.resolved.tolist() == [True, False]
+    assert wall.converged.tolist() == [True, False]
     assert abs(wall.offset[1]) < 1e-13 and np.isfinite(wall.peak).all()
 
 

@@ -67,15 +67,15 @@ def test_single_unit_matches_exact_solver():
     assert res.n_points == 3
     # residual <= 1e-10 and |g'| = |lambda - 1| >= 0.25 at these roots: |x - x*| <= 4e-10
     assert_allclose(res.x[:, 0], exact.x, rtol=0, atol=1e-9)
-    assert_allclose(res.eigvals[:, 0].real, exact.multiplier, rtol=1e-8, atol=1e-10)
-    assert_array_equal(res.eigvals.imag, 0.0)
+    assert_allclose(res.multipliers[:, 0].real, exact.multipliers, rtol=1e-8, atol=1e-10)
+    assert_array_equal(res.multipliers.imag, 0.0)
     assert res.classes.tolist() == ["stable", "unstable", "stable"]
     assert_array_equal(res.stable, exact.stable)
     assert_array_equal(res.n_unstable, [0, 1, 0])
     assert np.all(res.residual <= TOL)
     assert res.n_converged == res.n_starts == 30
     assert res.n_hits.sum() == 30
-    assert res.status_counts == {"OK": 30, "DIVERGED": 0, "MAX_ITER": 0, "SINGULAR": 0}
+    assert res.status_counts == {"converged": 30, "diverged": 0, "max_iter": 0, "singular": 0}
 
 
 def test_diagonal_network_is_a_product_of_single_units():
@@ -106,7 +106,7 @@ def test_multipliers_match_finite_differences(form, rng):
     net = dynrnn.RNN(W_rec=W_rec, b=b, activation="logistic", form=form, leak=leak)
     res = fixed_points(net, n_starts=64, rng=3)
     assert res.n_points >= 1
-    for x, lam, kind, k in zip(res.x, res.eigvals, res.classes, res.n_unstable, strict=True):
+    for x, lam, kind, k in zip(res.x, res.multipliers, res.classes, res.n_unstable, strict=True):
         assert np.linalg.norm(ref_step(W_rec, b, "logistic", form, leak, x) - x) <= 2 * TOL
         J = ref_jacobian_fd(W_rec, b, "logistic", form, leak, x)
         # central differences, h = 1e-6: O(h^2) truncation plus round-off / h
@@ -130,7 +130,7 @@ def test_standard_form_points_are_sigma_of_paper_form_points(rng):
     # W diag(s') and diag(s') W have the same eigenvalues
     order = [int(np.argmin(np.max(np.abs(standard.x - p), axis=1))) for p in h]
     for i, j in enumerate(order):
-        assert_same_eigvals(paper.eigvals[i], standard.eigvals[j], rtol=1e-8, atol=1e-10)
+        assert_same_eigvals(paper.multipliers[i], standard.multipliers[j], rtol=1e-8, atol=1e-10)
         assert paper.kind[i] == standard.kind[j]
 
 
@@ -143,7 +143,7 @@ def test_linear_map_is_solved_exactly(rng):
     assert res.n_points == 1
     assert_allclose(res.x[0], np.linalg.solve(np.eye(n) - W_rec, b), rtol=1e-10, atol=1e-12)
     # leak alpha = 0.5: multipliers alpha + (1 - alpha) * eig(W_rec)
-    assert_same_eigvals(res.eigvals[0], 0.5 + 0.5 * np.linalg.eigvals(W_rec), rtol=1e-10, atol=1e-12)
+    assert_same_eigvals(res.multipliers[0], 0.5 + 0.5 * np.linalg.eigvals(W_rec), rtol=1e-10, atol=1e-12)
     assert res.n_iter[0] <= 2  # one full Newton step solves a linear system
 
 
@@ -151,8 +151,8 @@ def test_singular_linear_map_reports_every_start():
     # x = x + 1 has no fixed point: J_F - I = 0 is singular, reported per start, never raised
     res = fixed_points(dynrnn.RNN(W_rec=[[1.0]], b=[1.0], activation="linear"), n_starts=1, rng=6)
     assert res.n_points == 0
-    assert res.x.shape == (0, 1) and res.eigvals.shape == (0, 1) and res.classes.shape == (0,)
-    assert res.status_counts["SINGULAR"] == 1 and res.n_converged == 0
+    assert res.x.shape == (0, 1) and res.multipliers.shape == (0, 1) and res.classes.shape == (0,)
+    assert res.status_counts["singular"] == 1 and res.n_converged == 0
     assert_array_equal(res.label, [-1])
 
 
@@ -162,7 +162,7 @@ def test_full_leak_is_non_hyperbolic():
     res = fixed_points(net, n_starts=60, rng=7)
     assert res.n_points >= 1
     assert set(res.classes.tolist()) == {"non-hyperbolic"}
-    assert_allclose(np.abs(np.abs(res.eigvals) - 1.0).min(axis=1), 0.0, rtol=0, atol=1e-15)
+    assert_allclose(np.abs(np.abs(res.multipliers) - 1.0).min(axis=1), 0.0, rtol=0, atol=1e-15)
 
 
 def test_slow_point_of_a_unit_past_its_fold():
@@ -187,7 +187,7 @@ def test_same_seed_same_result_and_read_only():
     net = bistable_pair()
     a = fixed_points(net, n_starts=40, rng=9)
     b = fixed_points(net, n_starts=40, rng=np.random.default_rng(9))
-    for name in ("x", "eigvals", "residual", "n_unstable", "kind", "n_hits", "starts", "status", "n_iter", "label"):
+    for name in ("x", "multipliers", "residual", "n_unstable", "kind", "n_hits", "starts", "status", "n_iter", "label"):
         assert_array_equal(getattr(a, name), getattr(b, name))
         assert not getattr(a, name).flags.writeable
     c = fixed_points(net, n_starts=40, rng=10)
@@ -258,5 +258,5 @@ def test_cuda_matches_cpu(form, monkeypatch):
     assert gpu.n_points == cpu.n_points >= 1
     # the same points to within Newton's tolerance (one more step may be taken on one side)
     assert_allclose(gpu.x, cpu.x, rtol=0, atol=1e-9)
-    assert_allclose(gpu.eigvals, cpu.eigvals, rtol=1e-8, atol=1e-10)
+    assert_allclose(gpu.multipliers, cpu.multipliers, rtol=1e-8, atol=1e-10)
     assert np.all(gpu.residual <= TOL)

@@ -95,9 +95,9 @@ def test_steps_match_naive(rng, config):
             ref_params, grads, ref_velocity, lr_t, config["momentum"], config["nesterov"], config["threshold"]
         )
         assert info.lr == pytest.approx(lr_t, rel=1e-15, abs=0.0)
-        assert info.norm == pytest.approx(norm, rel=1e-14, abs=0.0)
+        assert info.grad_norm == pytest.approx(norm, rel=1e-14, abs=0.0)
         assert info.clipped == clipped
-        assert not info.skipped and not info.shrunk and info.finite
+        assert not info.skipped and not info.shrunk and not info.diverged
         n_clipped += clipped
         assert_dicts_close(params, ref_params, rtol=1e-14, atol=1e-15)
         assert_dicts_close(state, ref_velocity, rtol=1e-14, atol=1e-15)
@@ -109,7 +109,7 @@ def test_plain_sgd_update_is_exact(rng):
     new, state, info = SGD(lr=0.125).step(params, grads, SGD(lr=0.125).init(params), 0)
     for key in params:
         np.testing.assert_array_equal(new[key], params[key] - 0.125 * grads[key])
-    assert info.norm == pytest.approx(naive_optim.global_norm(grads), rel=1e-14, abs=0.0)
+    assert info.grad_norm == pytest.approx(naive_optim.global_norm(grads), rel=1e-14, abs=0.0)
 
 
 def test_clipped_update_has_norm_lr_times_threshold(rng):
@@ -188,7 +188,7 @@ def test_nonfinite_skip(rng, threshold):
     params = random_params(rng)
     opt = SGD(lr=0.1, threshold=threshold, nonfinite="skip")
     new, state, info = opt.step(params, _nan_grads(rng), opt.init(params), 0)
-    assert info.skipped and not info.finite and not info.clipped
+    assert info.skipped and info.diverged and not info.clipped
     assert_dicts_close(new, params, rtol=0.0, atol=0.0)
     assert_dicts_close(state, opt.init(params), rtol=0.0, atol=0.0)
 
@@ -216,7 +216,7 @@ def test_no_threshold_never_clips(rng):
     opt = SGD(lr=1e-3)
     new, _, info = opt.step(params, grads, opt.init(params), 0)
     assert not info.clipped
-    assert info.norm == pytest.approx(naive_optim.global_norm(grads), rel=1e-14, abs=0.0)
+    assert info.grad_norm == pytest.approx(naive_optim.global_norm(grads), rel=1e-14, abs=0.0)
     np.testing.assert_allclose(new["W_rec"], params["W_rec"] - 1e-3 * grads["W_rec"], rtol=1e-15, atol=0.0)
 
 

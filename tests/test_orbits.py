@@ -38,7 +38,7 @@ def test_single_unit_basin_boundary_is_the_unstable_fixed_point(b):
     # the attractors are the stable fixed points, ascending
     assert_allclose([a[0, 0] for a in res.attractors], fp.x[fp.stable], rtol=0, atol=1e-9)
     assert np.all(res.spectral_radius < 1)
-    assert_allclose(res.spectral_radius, np.abs(fp.multiplier[fp.stable]), rtol=1e-6, atol=0)
+    assert_allclose(res.spectral_radius, np.abs(fp.multipliers[fp.stable]), rtol=1e-6, atol=0)
     # one boundary, within one grid cell of the unstable fixed point
     assert np.all(res.labels >= 0)
     change = np.flatnonzero(np.diff(res.labels) != 0)
@@ -268,7 +268,7 @@ def test_sensitivity_is_large_across_the_boundary_and_tiny_away_from_it():
 
 def test_sensitivity_grows_by_the_unstable_multiplier():
     fp = fixed_points(5.0, -2.5, activation="logistic")
-    lam = fp.multiplier[~fp.stable][0]  # 5 sigma'(0) = 1.25
+    lam = fp.multipliers[~fp.stable][0]  # 5 sigma'(0) = 1.25
     res = sensitivity(unit(5.0, -2.5), [0.0], delta=1e-9, n_steps=40)
     t = np.arange(41)
     assert_allclose(res.distance[0], 1e-9 * lam**t, rtol=1e-5)  # linear regime: Delta x_t << 1

@@ -27,8 +27,8 @@ def _same_run(a, b, rtol=1e-10):
     """Two TrainResults are the same run: parameters to ``rtol``, identical counters and history."""
     for k in KEYS:
         np.testing.assert_allclose(a.params[k], b.params[k], rtol=rtol, atol=0, err_msg=k)
-    assert (a.n_updates, a.success, a.updates_to_success, a.diverged, a.stop_reason) == (
-        b.n_updates, b.success, b.updates_to_success, b.diverged, b.stop_reason)  # fmt: skip
+    assert (a.n_updates, a.success, a.updates_to_success, a.diverged, a.status) == (
+        b.n_updates, b.success, b.updates_to_success, b.diverged, b.status)  # fmt: skip
     np.testing.assert_array_equal(a.history.update, b.history.update)
     np.testing.assert_array_equal(a.history.valid_error, b.history.valid_error)
     np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=rtol)
@@ -89,7 +89,7 @@ def test_a_diverging_member_stops_alone():
     calm = {**COMMON, "task": "addition", "seed": 3, "max_updates": 40}
     wild = {**calm, "method": "MSGD", "init": "basic_tanh", "lr": 1e8, "seed": 4}
     pop = dynrnn.train_population([calm, wild, {**calm, "seed": 5}])
-    assert pop[1].diverged and pop[1].stop_reason == "diverged" and pop[1].n_updates < 40
+    assert pop[1].diverged and pop[1].status == "diverged" and pop[1].n_updates < 40
     assert not pop[0].diverged and pop[0].n_updates == 40 and pop[2].n_updates == 40
     np.testing.assert_array_equal(pop.diverged, [False, True, False])
     _same_run(pop[0], dynrnn.train(**calm))
@@ -101,7 +101,7 @@ def test_members_stop_on_their_own_budget_and_success():
             {**COMMON, "seed": 2, "max_updates": 20, "success_error": 1.0}]  # fmt: skip
     pop = dynrnn.train_population(runs)
     np.testing.assert_array_equal(pop.n_updates, [10, 35, 10])
-    assert pop[2].stop_reason == "success" and pop[2].updates_to_success == 10
+    assert pop[2].status == "success" and pop[2].updates_to_success == 10
     for k, run in enumerate(runs):
         _same_run(pop[k], dynrnn.train(**run))
 
@@ -157,7 +157,8 @@ def test_float32_population_follows_float64():
         ([COMMON, {**COMMON, "seed": 1, "batch_size": 4}], ValueError, r"runs\[1\] has batch_size=4"),
         ([COMMON, {**COMMON, "seed": 1, "dtype": np.float32}], ValueError, r"runs\[1\] has dtype='float32'"),
         ([COMMON, dict(COMMON)], ValueError, r"runs\[0\] and runs\[1\] are the same run"),
-        ([{**COMMON, "n_units": 200_000}], ValueError, "GiB"),
+        ([{**COMMON, "n_units": 200_000}], ValueError, "n_units must be <= 8192"),
+        ([{**COMMON, "n_units": 8192, "batch_size": 10**6}], ValueError, r"runs\[0\]: .*too large.*memory available"),
     ],
 )
 def test_bad_populations_are_refused(runs, error, match):
@@ -234,4 +235,4 @@ def test_ctrl_c_checkpoints_the_whole_population_and_resumes(tmp_path):
     assert done[0] == done[1] > 0  # lockstep: both members stopped after the same launch
     resumed = dynrnn.train_population([dict(r, max_updates=done[0] + 7) for r in runs], checkpoint=ck, resume=True)
     assert list(resumed.n_updates) == [done[0] + 7] * 2
-    assert all(r.stop_reason == "max_updates" for r in resumed)
+    assert all(r.status == "max_updates" for r in resumed)

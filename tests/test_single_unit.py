@@ -142,7 +142,7 @@ def test_residuals_and_multipliers(name, rng):
     w = rng.uniform(-10, 10, 400)
     b = rng.uniform(-10, 10, 400)
     fp = su.fixed_points(w[:, None], b[:, None], activation=name)  # shape (400, 1, 3)
-    x, lam = fp.x[:, 0], fp.multiplier[:, 0]
+    x, lam = fp.x[:, 0], fp.multipliers[:, 0]
     found = ~np.isnan(x)
     W, B = np.broadcast_to(w[:, None], x.shape)[found], np.broadcast_to(b[:, None], x.shape)[found]
     X = x[found]
@@ -162,7 +162,7 @@ def test_stable_fixed_points_are_attractors_of_iterate_grid(name, rng):
     w = rng.uniform(-3.5, 12, 300)
     b = rng.uniform(-8, 8, 300)
     fp = su.fixed_points(w, b, activation=name)
-    rows, cols = np.nonzero(fp.stable & (np.abs(fp.multiplier) < 0.9))  # fast contraction
+    rows, cols = np.nonzero(fp.stable & (np.abs(fp.multipliers) < 0.9))  # fast contraction
     x_star = fp.x[rows, cols]
     res = dynrnn.iterate_grid(w[rows], b[rows], x_star + 1e-3, n_steps=400, activation=name)
     np.testing.assert_allclose(res.x[:, -1, 0], x_star, rtol=1e-12, atol=1e-12)
@@ -198,7 +198,7 @@ def test_property_every_root_found_and_solves_the_equation(w, b, name):
     for r in ref:  # nothing missed
         assert np.min(np.abs(got - r)) <= 1e-9 * (1 + abs(r)), (got, ref)
     # extra roots are allowed only as the close pair near a fold that a scan cannot split
-    for x, lam in zip(got, fp.multiplier[: int(fp.count)], strict=True):
+    for x, lam in zip(got, fp.multipliers[: int(fp.count)], strict=True):
         assert ref.size and (np.min(np.abs(ref - x)) <= 1e-9 * (1 + abs(x)) or abs(lam - 1) < 0.05)
 
 
@@ -209,7 +209,7 @@ def test_at_a_fold_the_double_root_is_tangent():
         assert fp.count.tolist() == [2, 2]
         assert fp.tangent.sum(axis=-1).tolist() == [1, 1]
         np.testing.assert_allclose(np.sort(fp.x[fp.tangent]), np.sort(folds.x), rtol=0, atol=0)
-        np.testing.assert_array_equal(fp.multiplier[fp.tangent], [1.0, 1.0])
+        np.testing.assert_array_equal(fp.multipliers[fp.tangent], [1.0, 1.0])
         assert not fp.stable[fp.tangent].any()
         for x in folds.x:  # w sigma'(x*) = 1 with the reference sigma
             s = ref_sigma(name, x)
@@ -219,7 +219,7 @@ def test_at_a_fold_the_double_root_is_tangent():
 def test_cusp_point_itself_has_one_triple_root():
     fp = su.fixed_points([4.0, 4.0], [-2.0, -2.1], activation="logistic")
     assert fp.count.tolist() == [1, 1]
-    assert fp.x[0, 0] == 0.0 and fp.multiplier[0, 0] == 1.0 and not fp.stable[0, 0]
+    assert fp.x[0, 0] == 0.0 and fp.multipliers[0, 0] == 1.0 and not fp.stable[0, 0]
 
 
 def test_monotone_side_has_exactly_one_fixed_point(rng):
@@ -247,7 +247,7 @@ def test_piecewise_linear_closed_form(name, w, b, x, lam):
     fp = su.fixed_points(w, b, activation=name)
     assert int(fp.count) == len(x) and not fp.degenerate
     np.testing.assert_allclose(fp.x[: len(x)], x, rtol=1e-15, atol=0)
-    np.testing.assert_allclose(fp.multiplier[: len(x)], lam, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(fp.multipliers[: len(x)], lam, rtol=1e-15, atol=0)
     assert np.isnan(fp.x[len(x) :]).all()
 
 
@@ -313,9 +313,9 @@ def test_period2_born_at_the_flip(name):
         assert cyc.exists.tolist() == [False, True]
         amp = np.diff(cyc.x[1])[0]
         assert 0 < amp < 0.1  # grows from zero amplitude (supercritical)
-        assert cyc.stable[1] and 0.9 < cyc.multiplier[1] < 1
+        assert cyc.stable[1] and 0.9 < cyc.multipliers[1] < 1
     fp = su.fixed_points(w, 0.5 * (b0 + b1), activation=name)
-    assert fp.multiplier[0] < -1  # between the flips the fixed point is unstable
+    assert fp.multipliers[0] < -1  # between the flips the fixed point is unstable
 
 
 @pytest.mark.parametrize("name", ["logistic", "tanh"])
@@ -327,11 +327,11 @@ def test_period2_against_iteration_and_scan(name, rng):
     p, q = cyc.x[:, 0], cyc.x[:, 1]
     e = cyc.exists
     assert e.any() and (~e).any()
-    np.testing.assert_array_equal(e, fp.multiplier[:, 0] < -1)  # away from flips
+    np.testing.assert_array_equal(e, fp.multipliers[:, 0] < -1)  # away from flips
     tol = 8 * EPS * scale(w[e], b[e], q[e])
     assert np.all(np.abs(ref_map(name, w[e], b[e], p[e]) - q[e]) <= tol)
     assert np.all(np.abs(ref_map(name, w[e], b[e], q[e]) - p[e]) <= tol)
-    fast = e & (np.abs(cyc.multiplier) < 0.9)
+    fast = e & (np.abs(cyc.multipliers) < 0.9)
     res = dynrnn.iterate_grid(w[fast], b[fast], p[fast] + 1e-3, n_steps=600, activation=name, n_keep=2)
     np.testing.assert_allclose(np.sort(res.x[:, :, 0], axis=1), cyc.x[fast], rtol=1e-11, atol=1e-11)
     for i in np.flatnonzero(e)[:20]:  # the second iterate's fixed points: x_f, p and q only

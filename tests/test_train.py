@@ -100,7 +100,7 @@ def test_fused_update_equals_the_public_functions_chained(seed, n_units, batch_s
     assert stats[kernels.LOSS] == pytest.approx(res.loss * f, rel=1e-12)
     assert stats[kernels.OMEGA] == pytest.approx(reg.omega, rel=1e-9, abs=1e-15)
     assert stats[kernels.N_VALID] == reg.n_valid
-    assert stats[kernels.NORM] == pytest.approx(info.norm, rel=1e-12)
+    assert stats[kernels.NORM] == pytest.approx(info.grad_norm, rel=1e-12)
     assert bool(stats[kernels.CLIPPED]) == info.clipped
     for k in KEYS:
         np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
@@ -180,7 +180,7 @@ def test_same_seed_same_run_and_seeds_differ():
         np.testing.assert_array_equal(a.params[k], b.params[k])
     np.testing.assert_array_equal(a.history.train_loss, b.history.train_loss)
     assert not np.array_equal(a.params["W_rec"], c.params["W_rec"])
-    assert a.n_updates == 30 and len(a.history) == 3 and a.stop_reason == "max_updates"
+    assert a.n_updates == 30 and len(a.history) == 3 and a.status == "max_updates"
     assert np.all(np.isfinite(a.history.rho)) and np.all(a.history.omega >= 0)
 
 
@@ -225,7 +225,7 @@ def test_divergence_is_a_result_not_a_crash():
     msgd = train("temporal_order", method="MSGD", **kw)
     assert msgd.n_updates <= 50
     if msgd.diverged:
-        assert msgd.stop_reason == "diverged" and all(np.isfinite(v).all() for v in msgd.params.values())
+        assert msgd.status == "diverged" and all(np.isfinite(v).all() for v in msgd.params.values())
     shrink = train("temporal_order", method="MSGD", nonfinite="shrink", **kw)
     assert all(np.isfinite(v).all() for v in shrink.params.values())
     r = dataclasses.replace(shrink, params={k: np.full_like(v, np.nan) for k, v in shrink.params.items()})
@@ -237,7 +237,7 @@ def test_learns_temporal_order_at_a_short_length():
     r = train("temporal_order", length=10, seed=0, n_units=20, max_updates=6000, eval_every=200, n_check=500,
               n_eval=2000)  # fmt: skip
     assert r.success, r.history.valid_error
-    assert r.stop_reason == "success" and r.updates_to_success <= 6000
+    assert r.status == "success" and r.updates_to_success <= 6000
     assert r.final_error < 0.02
 
 
@@ -284,7 +284,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     done = read_npz(ck, CHECKPOINT_FORMAT)[0]["counters"]["t"]
     assert done > 0
     r = train("temporal_order", max_updates=done + 7, checkpoint=ck, resume=True, **settings)
-    assert r.n_updates == done + 7 and r.stop_reason == "max_updates"
+    assert r.n_updates == done + 7 and r.status == "max_updates"
 
 
 @pytest.mark.parametrize(

@@ -254,7 +254,7 @@ def _continuation_result(spec, n, points, mults, arclength, events, status, n_st
         stable=np.all(np.abs(mults) < 1.0, axis=1),
         arclength=np.array(arclength, dtype=np.float64),
         events=tuple(
-            BifurcationEvent(kind=kind, value=float(y[n]), x=y[:n].copy(), multipliers=mu, index=index, located=ok)
+            BifurcationEvent(kind=kind, value=float(y[n]), x=y[:n].copy(), multipliers=mu, index=index, converged=ok)
             for kind, y, mu, index, ok in events
         ),
         converged=status in ("stop", "closed"),
@@ -352,8 +352,8 @@ def fold_continuation(
     >>> curve = dynrnn.fold_continuation(
     ...     net, (("W_rec", 0, 0), ("b", 0)), x0=[-0.96], bounds=[[3.0, 6.0], [-5.0, 0.0]]
     ... )
-    >>> curve.status, [e.kind for e in curve.events], curve.events[0].value.round(6).tolist()
-    (('bounds', 'bounds'), ['cusp'], [4.0, -2.0])
+    >>> curve.status.tolist(), [e.kind for e in curve.events], curve.events[0].value.round(6).tolist()
+    (['bounds', 'bounds'], ['cusp'], [4.0, -2.0])
     """
     net = _check_net(net)
     n, m = net.n_units, net.n_inputs
@@ -424,11 +424,11 @@ def _fold_result(specs, n, points, mults, arclength, events, status, n_steps):
         multipliers=np.array(mults, dtype=np.complex128).reshape(-1, n),
         arclength=np.array(arclength, dtype=np.float64),
         events=tuple(
-            BifurcationEvent(kind=kind, value=y[2 * n :].copy(), x=y[:n].copy(), multipliers=mu, index=i, located=ok)
+            BifurcationEvent(kind=kind, value=y[2 * n :].copy(), x=y[:n].copy(), multipliers=mu, index=i, converged=ok)
             for kind, y, mu, i, ok in events
         ),
         converged=all(s in ("bounds", "closed", "initial") for s in status),
-        status=status,
+        status=np.array(status, dtype=str),
         message=f"fold curve in ({label(specs[0])}, {label(specs[1])}); {ends}",
         n_steps=n_steps,
     )

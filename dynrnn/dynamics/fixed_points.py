@@ -77,7 +77,7 @@ def fixed_points(
     Returns
     -------
     FixedPointResult
-        ``x`` (k, n) sorted lexicographically; ``eigvals`` (k, n), by
+        ``x`` (k, n) sorted lexicographically; ``multipliers`` (k, n), by
         decreasing modulus; ``residual``; ``n_unstable``; ``kind`` (see
         ``classes``: "stable", "saddle", "unstable" or "non-hyperbolic");
         ``n_hits``; per start ``starts``, ``status``, ``n_iter`` and
@@ -186,10 +186,10 @@ def fixed_points(
 
     reps, label = _deduplicate(x, residual, status == OK, dedup_tol)
     act = _activation(net.activation)
-    eigvals = np.empty((reps.size, n), dtype=np.complex128)
+    multipliers = np.empty((reps.size, n), dtype=np.complex128)
     for p, s in enumerate(reps):
-        eigvals[p] = _multipliers(_map_jacobian(act, W_rec, b, x[s], paper)[1], alpha)
-    modulus = np.abs(eigvals)
+        multipliers[p] = _multipliers(_map_jacobian(act, W_rec, b, x[s], paper)[1], alpha)
+    modulus = np.abs(multipliers)
     n_unstable = np.count_nonzero(modulus > 1.0 + hyperbolic_tol, axis=1).astype(np.int64)
     kind = np.where(n_unstable == 0, STABLE, np.where(n_unstable == n, UNSTABLE, SADDLE))
     kind = np.where(np.any(np.abs(modulus - 1.0) <= hyperbolic_tol, axis=1), NON_HYPERBOLIC, kind).astype(np.int8)
@@ -199,13 +199,13 @@ def fixed_points(
         slow_x, slow_q = _slow_points(act, W_rec, b, paper, starts, x[reps], tol, dedup_tol)
     return FixedPointResult(
         x=x[reps],
-        eigvals=eigvals,
+        multipliers=multipliers,
         residual=residual[reps],
         n_unstable=n_unstable,
         kind=kind,
         n_hits=np.bincount(label[label >= 0], minlength=reps.size).astype(np.int64),
         starts=starts,
-        status=status,
+        status=np.asarray(FixedPointResult.STATUSES)[status],
         n_iter=n_iter,
         label=label,
         slow_x=slow_x,

@@ -158,10 +158,10 @@ def clip_grad_norm(grads, threshold, *, nonfinite="raise", W_rec=None):
     -------
     ClipResult
         ``grads`` (new read-only arrays, keyed or ordered as given: a
-        read-only mapping or a tuple), ``norm``
+        read-only mapping or a tuple), ``grad_norm``
         (the pre-clip norm), ``threshold`` and the flags ``clipped``,
         ``skipped``, ``shrunk``.  It unpacks as a pair:
-        ``grads, norm = clip_grad_norm(...)``.
+        ``grads, grad_norm = clip_grad_norm(...)``.
 
     Raises
     ------
@@ -238,7 +238,7 @@ def clip_grad_norm(grads, threshold, *, nonfinite="raise", W_rec=None):
         outs = _unchanged(arrays, owned)
     return ClipResult(
         grads=_rebuild(grads, keys, outs),
-        norm=norm,
+        grad_norm=norm,
         threshold=threshold,
         clipped=clipped,
         skipped=skipped,
@@ -295,10 +295,10 @@ def clip_grad_value(grads, threshold, *, nonfinite="raise"):
     -------
     ClipResult
         ``grads`` (new read-only arrays, keyed or ordered as given: a
-        read-only mapping or a tuple), ``norm``
+        read-only mapping or a tuple), ``grad_norm``
         (the global L2 norm before clipping), ``threshold``, ``clipped``
         (True if some element changed), ``skipped``, and ``shrunk`` (always
-        False).  It unpacks as ``grads, norm = clip_grad_value(...)``.
+        False).  It unpacks as ``grads, grad_norm = clip_grad_value(...)``.
 
     Raises
     ------
@@ -332,7 +332,7 @@ def clip_grad_value(grads, threshold, *, nonfinite="raise"):
     --------
     >>> import dynrnn
     >>> r = dynrnn.clip_grad_value({"W_rec": [[3.0, -0.5]], "b": [-4.0]}, threshold=1.0)
-    >>> r.grads["W_rec"].tolist(), r.grads["b"].tolist(), r.clipped, float(r.norm)
+    >>> r.grads["W_rec"].tolist(), r.grads["b"].tolist(), r.clipped, float(r.grad_norm)
     ([[1.0, -0.5]], [-1.0], True, 5.024937810560445)
     """
     threshold = _validate.positive_float("threshold", threshold)
@@ -361,7 +361,7 @@ def clip_grad_value(grads, threshold, *, nonfinite="raise"):
                 outs.append(a if own else a.copy())
     return ClipResult(
         grads=_rebuild(grads, keys, outs),
-        norm=norm,
+        grad_norm=norm,
         threshold=threshold,
         clipped=clipped,
         skipped=skipped,

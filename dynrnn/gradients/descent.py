@@ -253,5 +253,5 @@ def _update(E, dE_dw, dE_db, threshold):
         return ((dE_dw, dE_db) if math.isfinite(norm) else None), norm, False
     res = clip_grad_norm({"w": np.array(dE_dw), "b": np.array(dE_db)}, threshold, nonfinite="skip")
     if res.skipped:  # finite components whose norm exceeds the float64 range
-        return None, res.norm, False
-    return (float(res.grads["w"]), float(res.grads["b"])), res.norm, res.clipped
+        return None, res.grad_norm, False
+    return (float(res.grads["w"]), float(res.grads["b"])), res.grad_norm, res.clipped

@@ -314,7 +314,7 @@ def error_surface_wall(
     -------
     WallResult
         ``w``, and for each: ``b`` and ``peak`` (``|dE/db|`` there), ``E``
-        and ``x`` (= x_T) there, and ``resolved``; the properties ``line_b``
+        and ``x`` (= x_T) there, and ``converged``; the properties ``line_b``
         (``x0 - sigma(x0) w``), ``unstable`` (``w sigma'(x0) > 1``) and
         ``offset`` (``b - line_b``).
 
@@ -353,7 +353,7 @@ def error_surface_wall(
     candidate B the largest change of ``x_T`` between adjacent points.
     (2) B's bracket is sampled at 33 points and narrowed to the largest
     change of ``x_T`` and its neighbours, about 10-fold per step, until
-    adjacent samples differ by at most 0.1 in ``x_T`` (``resolved``) or
+    adjacent samples differ by at most 0.1 in ``x_T`` (``converged``) or
     reach the float64 spacing.  (3) Both brackets are narrowed onto their
     largest sampled ``|dE/db|`` (16-fold per step) until narrower than
     ``2 tol``; the larger peak wins.  A plain grid argmax would miss the
@@ -418,7 +418,7 @@ def error_surface_wall(
         peak=peak,
         E=E,
         x=x_T,
-        resolved=resolved.reshape(w_arr.shape),
+        converged=resolved.reshape(w_arr.shape),
         x0=x0,
         n_steps=n_steps,
         target=target,

@@ -18,7 +18,7 @@ class ClipResult(_FrozenArrays):
 
     See `dynrnn.clip_grad_norm` (Algorithm 1 of Pascanu et al. 2013) and
     `dynrnn.clip_grad_value`.  The result unpacks as a pair:
-    ``grads, norm = clip_grad_norm(grads, threshold)``.
+    ``grads, grad_norm = clip_grad_norm(grads, threshold)``.
 
     Attributes
     ----------
@@ -28,14 +28,14 @@ class ClipResult(_FrozenArrays):
         for a tuple or list).  Every array is new and read-only, with the
         shape of its input and its float dtype (integer input becomes
         float64).
-    norm : float
+    grad_norm : float
         Global L2 norm of the gradients *before* clipping (the quantity the
         authors log); NaN or inf when a gradient holds NaN or inf.
     threshold : float
         The clipping threshold.
     clipped : bool
         True when the gradients were clipped (rescaled by
-        ``threshold / norm``, or, for `dynrnn.clip_grad_value`, when some
+        ``threshold / grad_norm``, or, for `dynrnn.clip_grad_value`, when some
         element changed).
     skipped : bool
         True when the norm was not finite and ``nonfinite="skip"`` replaced
@@ -46,7 +46,7 @@ class ClipResult(_FrozenArrays):
     """
 
     grads: object
-    norm: float
+    grad_norm: float
     threshold: float
     clipped: bool
     skipped: bool
@@ -58,14 +58,14 @@ class ClipResult(_FrozenArrays):
             arr.flags.writeable = False
 
     def __iter__(self):
-        """Yield ``grads`` then ``norm``, so that the result unpacks as a pair."""
+        """Yield ``grads`` then ``grad_norm``, so that the result unpacks as a pair."""
         yield self.grads
-        yield self.norm
+        yield self.grad_norm
 
     @property
-    def finite(self):
-        """True when the pre-clip norm is finite (no NaN or inf in the gradients)."""
-        return math.isfinite(self.norm)
+    def diverged(self):
+        """True when the pre-clip norm is not finite (NaN or inf in the gradients)."""
+        return not math.isfinite(self.grad_norm)
 
     def __repr__(self):
         def show(arr):

@@ -21,7 +21,7 @@ class FixedPointResult(_FrozenArrays):
     x : ndarray, shape (k, n)
         The fixed points, in the state of ``form``: ``x*`` for the paper
         form, ``h*`` for the standard form.
-    eigvals : ndarray of complex128, shape (k, n)
+    multipliers : ndarray of complex128, shape (k, n)
         Multipliers: eigenvalues of the step Jacobian at each point (with the
         leak), by decreasing modulus.
     residual : ndarray, shape (k,)
@@ -35,8 +35,10 @@ class FixedPointResult(_FrozenArrays):
     starts : ndarray, shape (S, n)
         The Newton starts: first those taken along trajectories, then the
         random ones.
-    status : ndarray of int64, shape (S,)
-        Outcome of each start, an index into `STATUS_NAMES`.
+    status : ndarray of str, shape (S,)
+        Outcome of each start, one of `STATUSES`: "converged", "diverged",
+        "max_iter" (no convergence in ``max_iter`` steps) or "singular" (a
+        singular Newton matrix).
     n_iter : ndarray of int64, shape (S,)
         Newton steps taken from each start.
     label : ndarray of int64, shape (S,)
@@ -51,10 +53,10 @@ class FixedPointResult(_FrozenArrays):
     """
 
     KINDS: ClassVar[tuple] = ("stable", "saddle", "unstable", "non-hyperbolic")
-    STATUS_NAMES: ClassVar[tuple] = STATUS_NAMES
+    STATUSES: ClassVar[tuple] = ("converged",) + tuple(name.lower() for name in STATUS_NAMES[1:])
 
     x: np.ndarray
-    eigvals: np.ndarray
+    multipliers: np.ndarray
     residual: np.ndarray
     n_unstable: np.ndarray
     kind: np.ndarray
@@ -80,7 +82,7 @@ class FixedPointResult(_FrozenArrays):
     @property
     def converged(self):
         """True for each start that converged (bool, shape (S,))."""
-        return self.status == 0
+        return self.status == "converged"
 
     @property
     def n_converged(self):
@@ -89,9 +91,8 @@ class FixedPointResult(_FrozenArrays):
 
     @property
     def status_counts(self):
-        """Number of starts per outcome: ``{"OK": ..., "DIVERGED": ..., "MAX_ITER": ..., "SINGULAR": ...}``."""
-        counts = np.bincount(self.status, minlength=len(self.STATUS_NAMES))
-        return {name: int(c) for name, c in zip(self.STATUS_NAMES, counts, strict=False)}
+        """Number of starts per outcome: ``{"converged": ..., "diverged": ..., "max_iter": ..., "singular": ...}``."""
+        return {name: int(np.count_nonzero(self.status == name)) for name in self.STATUSES}
 
     @property
     def classes(self):
@@ -281,7 +282,7 @@ class BifurcationEvent(_FrozenArrays):
         Its multipliers (eigenvalues of the step Jacobian), by decreasing modulus.
     index : int
         The event lies on the branch between points ``index`` and ``index + 1``.
-    located : bool
+    converged : bool
         True where the bisection reached its tolerance; False if a corrector
         failed on the way (the event is then only bracketed).
     """
@@ -291,11 +292,11 @@ class BifurcationEvent(_FrozenArrays):
     x: np.ndarray
     multipliers: np.ndarray
     index: int
-    located: bool
+    converged: bool
 
     def __repr__(self):
         value = np.round(self.value, 10).tolist() if isinstance(self.value, np.ndarray) else round(self.value, 10)
-        return f"BifurcationEvent(kind={self.kind!r}, value={value}, index={self.index}, located={self.located})"
+        return f"BifurcationEvent(kind={self.kind!r}, value={value}, index={self.index}, converged={self.converged})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -323,7 +324,7 @@ class ContinuationResult(_FrozenArrays):
     converged : bool
         True when the branch reached ``stop`` or closed on itself.
     status : str
-        ``"stop"``, ``"closed"``, ``"max_steps"`` (the step budget ran out),
+        One of `STATUSES`: ``"stop"``, ``"closed"``, ``"max_steps"`` (the step budget ran out),
         ``"step_size"`` (the corrector failed at the smallest step) or
         ``"start"`` (no fixed point found at the start value).
     message : str
@@ -331,6 +332,8 @@ class ContinuationResult(_FrozenArrays):
     n_steps : int
         Number of accepted continuation steps.
     """
+
+    STATUSES: ClassVar[tuple] = ("stop", "closed", "max_steps", "step_size", "start")
 
     parameter: tuple
     values: np.ndarray
@@ -377,14 +380,17 @@ class FoldCurveResult(_FrozenArrays):
         The cusps on the curve, in curve order.
     converged : bool
         True when both ends stopped normally (``"bounds"`` or ``"closed"``).
-    status : tuple of two str
-        Why the curve ends at its first and at its last point: ``"bounds"``,
-        ``"closed"``, ``"max_steps"``, ``"step_size"`` or ``"start"``.
+    status : ndarray of str, shape (2,)
+        Why the curve ends at its first and at its last point, each one of
+        `STATUSES`: ``"bounds"``, ``"closed"``, ``"initial"`` (traced in one
+        direction only), ``"max_steps"``, ``"step_size"`` or ``"start"``.
     message : str
         The status in words.
     n_steps : int
         Number of accepted continuation steps (both directions).
     """
+
+    STATUSES: ClassVar[tuple] = ("bounds", "closed", "initial", "max_steps", "step_size", "start")
 
     parameters: tuple
     values: np.ndarray
@@ -394,7 +400,7 @@ class FoldCurveResult(_FrozenArrays):
     arclength: np.ndarray
     events: tuple
     converged: bool
-    status: tuple
+    status: np.ndarray
     message: str
     n_steps: int
 

@@ -74,9 +74,9 @@ class GradientResult(_FrozenArrays):
         object.__setattr__(self, "window_contributions", _freeze_mapping(self.window_contributions))
 
     @property
-    def finite(self):
-        """True when the loss and every gradient are finite (False flags a diverged pass)."""
-        return bool(np.isfinite(self.loss) and all(np.all(np.isfinite(g)) for g in self.grads.values()))
+    def diverged(self):
+        """True when the loss or a gradient is not finite (a diverged pass)."""
+        return not bool(np.isfinite(self.loss) and all(np.all(np.isfinite(g)) for g in self.grads.values()))
 
     def contribution_norms(self, name="W_rec"):
         """Frobenius norm of the lag-l contribution to ``grads[name]``, for l = 0 .. T - 1."""

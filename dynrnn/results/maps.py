@@ -74,7 +74,7 @@ class SingleUnitFixedPoints(_FrozenArrays):
     ----------
     x : ndarray, shape (..., 3)
         The fixed points ``x*``, ascending, NaN-padded.
-    multiplier : ndarray, shape (..., 3)
+    multipliers : ndarray, shape (..., 3)
         ``lambda = w sigma'(x*)``, the derivative of the map at ``x*``
         (exactly 1 at a fold, where ``tangent``); NaN where ``x`` is.
     stable : ndarray of bool, shape (..., 3)
@@ -99,7 +99,7 @@ class SingleUnitFixedPoints(_FrozenArrays):
     """
 
     x: np.ndarray
-    multiplier: np.ndarray
+    multipliers: np.ndarray
     stable: np.ndarray
     tangent: np.ndarray
     residual: np.ndarray
@@ -130,7 +130,7 @@ class SingleUnitCycles(_FrozenArrays):
     x : ndarray, shape (..., 2)
         ``(p, q)``, the two points of the orbit, ascending; NaN where there
         is none.
-    multiplier : ndarray, shape (...)
+    multipliers : ndarray, shape (...)
         ``mu = w^2 sigma'(p) sigma'(q)``, the derivative of the second
         iterate along the orbit; NaN where there is none.
     stable : ndarray of bool, shape (...)
@@ -146,7 +146,7 @@ class SingleUnitCycles(_FrozenArrays):
     """
 
     x: np.ndarray
-    multiplier: np.ndarray
+    multipliers: np.ndarray
     stable: np.ndarray
     exists: np.ndarray
     residual: np.ndarray

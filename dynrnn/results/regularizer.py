@@ -50,9 +50,9 @@ class RegularizerResult(_FrozenArrays):
         return self.n_valid == 0
 
     @property
-    def finite(self):
-        """True when Omega and its gradient are finite (False flags diverged input)."""
-        return bool(np.isfinite(self.omega) and np.all(np.isfinite(self.grad_W_rec)))
+    def diverged(self):
+        """True when Omega or its gradient is not finite (diverged input)."""
+        return not bool(np.isfinite(self.omega) and np.all(np.isfinite(self.grad_W_rec)))
 
     def __repr__(self):
         T, B = self.valid.shape

@@ -85,7 +85,7 @@ class WallResult(_FrozenArrays):
         The error there.
     x : ndarray
         The final state ``x_T`` there.
-    resolved : ndarray of bool
+    converged : ndarray of bool
         True where the search resolved the steepest rise of ``x_T`` (adjacent
         samples at most 0.1 apart in ``x_T``).  False where the wall is too
         thin for the float64 spacing of ``b`` (from about ``w = 8.03`` for
@@ -108,7 +108,7 @@ class WallResult(_FrozenArrays):
     peak: np.ndarray
     E: np.ndarray
     x: np.ndarray
-    resolved: np.ndarray
+    converged: np.ndarray
     x0: float
     n_steps: int
     target: float

@@ -4,7 +4,9 @@ import json
 import math
 import os
 import types
+import zipfile
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 
@@ -86,14 +88,18 @@ class TrainResult(_FrozenArrays):
     final_error : float
         Error rate of the final parameters on ``n_eval`` fresh sequences.
     diverged : bool
-        The run stopped on a non-finite gradient (``nonfinite="stop"``).
-    stop_reason : {"success", "max_updates", "diverged"}
-        Why training ended.
+        The run stopped on a non-finite gradient (``nonfinite="stop"``), or
+        because an update left a parameter NaN or inf (any policy).
+    status : str
+        Why training ended, one of `STATUSES`: "success", "max_updates",
+        "diverged" or "interrupted" (Ctrl-C; the run can be resumed).
     elapsed_s : float
         Wall time spent training and evaluating, summed over resumed parts.
     history : TrainHistory
         The logged curves.
     """
+
+    STATUSES: ClassVar[tuple] = ("success", "max_updates", "diverged", "interrupted")
 
     config: object
     params: object
@@ -104,7 +110,7 @@ class TrainResult(_FrozenArrays):
     best_error: float
     final_error: float
     diverged: bool
-    stop_reason: str
+    status: str
     elapsed_s: float
     history: TrainHistory
 
@@ -124,7 +130,7 @@ class TrainResult(_FrozenArrays):
             f"TrainResult(task={c['task']!r}, init={c['init']!r}, method={c['method']!r}, length={c['length']!r}, "
             f"seed={c['seed']}, success={self.success}, updates_to_success={self.updates_to_success}, "
             f"n_updates={self.n_updates}, best_error={self.best_error:.4g}, final_error={self.final_error:.4g}, "
-            f"diverged={self.diverged}, stop_reason={self.stop_reason!r}, history=<{len(self.history)} entries>)"
+            f"diverged={self.diverged}, status={self.status!r}, history=<{len(self.history)} entries>)"
         )
 
     @property
@@ -143,7 +149,7 @@ class TrainResult(_FrozenArrays):
         -------
         dict
             ``success``, ``updates_to_success``, ``n_updates``,
-            ``best_error``, ``final_error``, ``diverged``, ``stop_reason``,
+            ``best_error``, ``final_error``, ``diverged``, ``status``,
             ``elapsed_s``, and from the history: ``n_evaluations``,
             ``final_loss``, ``final_rho``, ``mean_omega``,
             ``max_grad_norm``, ``n_clipped``, ``n_nonfinite``.
@@ -160,7 +166,7 @@ class TrainResult(_FrozenArrays):
             "best_error": _json_float(self.best_error),
             "final_error": _json_float(self.final_error),
             "diverged": bool(self.diverged),
-            "stop_reason": self.stop_reason,
+            "status": self.status,
             "elapsed_s": float(self.elapsed_s),
             "n_evaluations": len(h),
             "final_loss": last(h.train_loss),
@@ -210,9 +216,88 @@ class TrainResult(_FrozenArrays):
         """
         meta, arrays = read_npz(path, FORMAT)
         meta.pop("format")
-        params = {k: arrays[f"params_{k}"] for k in PARAMETERS}
-        history = TrainHistory(**{k: arrays[f"history_{k}"] for k in HISTORY_FIELDS})
-        return cls(params=params, history=history, **meta)
+        try:
+            params, history = _check_result(meta, arrays)
+        except ValueError as exc:
+            raise ValueError(f"{os.fspath(path)} is damaged or was not written by TrainResult.save: {exc}") from None
+        return cls(params=params, history=TrainHistory(**history), **meta)
+
+
+_INT_HISTORY = ("update", "n_clipped", "n_nonfinite")
+
+
+def _check_result(meta, arrays):
+    """The params and history arrays of a loaded result, after checking every field; ValueError otherwise."""
+    from ..maps.activations import ACTIVATIONS
+
+    expected = [f.name for f in fields(TrainResult) if f.name not in ("params", "history")]
+    missing = [k for k in expected if k not in meta]
+    extra = sorted(k for k in meta if k not in expected)
+    if missing or extra:
+        raise ValueError(
+            f"its fields must be {', '.join(expected)}; missing {missing or 'none'}, extra {extra or 'none'}"
+        )
+
+    def real(key):
+        value = meta[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key} must be a number; got {value!r}")
+
+    if not isinstance(meta["config"], dict):
+        raise ValueError(f"config must be a JSON object; got {type(meta['config']).__name__}")
+    if meta["activation"] not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {meta['activation']!r}")
+    for key in ("success", "diverged"):
+        if not isinstance(meta[key], bool):
+            raise ValueError(f"{key} must be true or false; got {meta[key]!r}")
+    for key in ("n_updates", "updates_to_success"):
+        value = meta[key]
+        if not (value is None and key == "updates_to_success") and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise ValueError(f"{key} must be an integer >= 0; got {value!r}")
+    for key in ("best_error", "final_error", "elapsed_s"):
+        real(key)
+    if meta["status"] not in TrainResult.STATUSES:
+        raise ValueError(f"status must be one of {', '.join(TrainResult.STATUSES)}; got {meta['status']!r}")
+    params = {}
+    for key in PARAMETERS:
+        name = f"params_{key}"
+        if name not in arrays:
+            raise ValueError(f"the array {name!r} is missing")
+        arr = arrays[name]
+        if arr.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise ValueError(f"{name} must be a float64 or float32 array; got dtype {arr.dtype}")
+        params[key] = arr
+    W_rec, W_in, W_out = params["W_rec"], params["W_in"], params["W_out"]
+    n = W_rec.shape[0] if W_rec.ndim == 2 else -1
+    q = W_out.shape[0] if W_out.ndim == 2 else -1
+    m = W_in.shape[1] if W_in.ndim == 2 else -1
+    shapes = {"W_rec": (n, n), "W_in": (n, m), "b": (n,), "W_out": (q, n), "b_out": (q,)}
+    for key, arr in params.items():
+        if min(shapes[key]) < 1 or arr.shape != shapes[key] or arr.dtype != W_rec.dtype:
+            got = ", ".join(f"{k} {tuple(a.shape)} {a.dtype}" for k, a in params.items())
+            raise ValueError(
+                f"the parameters must have shapes W_rec (n, n), W_in (n, m), b (n,), W_out (q, n), b_out (q,) with "
+                f"n, m, q >= 1 and one dtype; got {got}"
+            )
+    if meta["config"].get("n_units", n) != n:
+        raise ValueError(f"W_rec has {n} units but config n_units is {meta['config']['n_units']!r}")
+    history = {}
+    for key in HISTORY_FIELDS:
+        name = f"history_{key}"
+        if name not in arrays:
+            raise ValueError(f"the array {name!r} is missing")
+        arr = arrays[name]
+        kind = "i" if key in _INT_HISTORY else "f"
+        if arr.ndim != 1 or arr.dtype.kind != kind:
+            raise ValueError(f"{name} must be a 1-D {'integer' if kind == 'i' else 'float'} array; got {arr.dtype} "
+                             f"of shape {tuple(arr.shape)}")  # fmt: skip
+        history[key] = arr
+    if len({a.shape[0] for a in history.values()}) != 1:
+        lengths = ", ".join(f"{k} {a.shape[0]}" for k, a in history.items())
+        raise ValueError(f"the history arrays must have one length; got {lengths}")
+    return params, history
 
 
 def _json_float(x):
@@ -222,7 +307,7 @@ def _json_float(x):
 
 def write_npz(path, meta, arrays):
     """Write ``arrays`` and the JSON ``meta`` to ``path`` atomically (temporary file, fsync, rename)."""
-    path = os.fspath(path)
+    path = check_writable("path", path)
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         with open(tmp, "wb") as handle:
@@ -235,15 +320,73 @@ def write_npz(path, meta, arrays):
             os.remove(tmp)
 
 
+def check_writable(name, path):
+    """``os.fspath(path)``, checked to be a file that `write_npz` (or a CSV writer) can create or replace.
+
+    Raises TypeError if ``path`` is not a path, ValueError naming ``name`` if
+    it is a folder, its folder does not exist, or a file cannot be created
+    there (tried with a temporary file, removed at once).  Call it before
+    long work whose result goes to ``path``.
+    """
+    if isinstance(path, bool) or not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike); got {type(path).__name__} {path!r}")
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not path:
+        raise ValueError(f"{name} must be a file path; got an empty string")
+    if os.path.isdir(path):
+        raise ValueError(f"{name} must be a file path; got the folder {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{name}: cannot write {path}: the folder {folder} does not exist")
+    probe = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(probe, "wb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot write {path} ({exc.strerror or exc})") from exc
+    finally:
+        if os.path.exists(probe):
+            os.remove(probe)
+    return path
+
+
+def _check_members(path):
+    """Refuse an ``.npz`` whose array headers claim more data than the file holds (before anything is allocated)."""
+    if not zipfile.is_zipfile(path):
+        return
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as handle:
+                version = np.lib.format.read_magic(handle)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError(
+                    f"its member {info.filename} declares shape {shape} ({nbytes} bytes) but holds {info.file_size}"
+                )
+            total += nbytes
+    from .._validate import memory
+
+    memory("path", total, f"the arrays of {path}")
+
+
 def read_npz(path, expected_format):
     """``(meta, arrays)`` of a file written by `write_npz`; ValueError unless its format is ``expected_format``."""
     path = os.fspath(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        _check_members(path)
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:  # closed on every error
             meta = json.loads(str(data["__meta__"]))
             arrays = {k: data[k] for k in data.files if k != "__meta__"}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a file written by dynrnn ({expected_format}): {exc}") from exc
+    except (OSError, ValueError, TypeError, KeyError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
+        why = str(exc) or type(exc).__name__
+        raise ValueError(f"{path} is not a file written by dynrnn ({expected_format}): {why}") from exc
     if not isinstance(meta, dict) or meta.get("format") != expected_format:
         got = meta.get("format") if isinstance(meta, dict) else None
         raise ValueError(f"{path} holds {got!r}, not {expected_format!r}")

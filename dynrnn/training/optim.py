@@ -141,25 +141,29 @@ class StepInfo(_FrozenArrays):
     ----------
     lr : float
         The learning rate used, ``lr(t)``.
-    norm : float
+    grad_norm : float
         Global L2 norm of the gradients before clipping (NaN or inf when
         they hold NaN or inf).
     clipped, skipped, shrunk : bool
         The flags of `dynrnn.clip_grad_norm`: rescaled to ``threshold``;
         non-finite and replaced by zeros (``nonfinite="skip"``); replaced by
         the authors' guard (``nonfinite="shrink"``).
+    params_finite : bool
+        Whether every new parameter and velocity is finite (False when the
+        parameters were already NaN or inf, or the step overflowed).
     """
 
     lr: float
-    norm: float
+    grad_norm: float
     clipped: bool
     skipped: bool
     shrunk: bool
+    params_finite: bool = True
 
     @property
-    def finite(self):
-        """True when the pre-clip norm is finite."""
-        return math.isfinite(self.norm)
+    def diverged(self):
+        """True when the pre-clip norm or a new parameter is not finite (the step diverged)."""
+        return not (math.isfinite(self.grad_norm) and bool(self.params_finite))
 
 
 @dataclass(frozen=True)
@@ -234,7 +238,7 @@ class SGD:
     >>> params = {"W_rec": np.array([[1.0]]), "b": np.array([0.0])}
     >>> state = opt.init(params)
     >>> params, state, info = opt.step(params, {"W_rec": [[3.0]], "b": [4.0]}, state, 0)
-    >>> info.norm, info.clipped, params["W_rec"].tolist(), state["b"].tolist()
+    >>> info.grad_norm, info.clipped, params["W_rec"].tolist(), state["b"].tolist()
     (5.0, True, [[0.94]], [-0.08000000000000002])
     """
 
@@ -368,10 +372,11 @@ class SGD:
             new_state[key] = np.asarray(v_new, dtype=theta.dtype)
         info = StepInfo(
             lr=lr,
-            norm=clip.norm,
+            grad_norm=clip.grad_norm,
             clipped=clip.clipped and self.threshold is not None,
             skipped=clip.skipped,
             shrunk=clip.shrunk,
+            params_finite=all(np.isfinite(a).all() for d in (new_params, new_state) for a in d.values()),
         )
         return new_params, new_state, info
 

@@ -299,7 +299,7 @@ class Run:
             best_error=c["best_error"],
             final_error=math.nan if final is None else final,
             diverged=c["diverged"],
-            stop_reason=c["stop_reason"] if c["stop_reason"] is not None else "interrupted",
+            status=c["stop_reason"] if c["stop_reason"] is not None else "interrupted",
             elapsed_s=c["elapsed_s"],
             history=history,
         )
