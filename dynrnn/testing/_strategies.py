@@ -57,9 +57,25 @@ def forms(*, names=FORMS):
 
 
 def leaks(n_units, *, low=0.0, high=1.0, optional=True):
-    """Leak rates of shape (n,) in [low, high] (the end points likely), or None when ``optional``.
+    """Leak rates for ``RNN(leak=...)``: one per unit, in [low, high], or None.
 
-    A leak makes a step ``x_t = leak x_{t-1} + (1 - leak) F(x_{t-1}, u_t)`` (Sec. 3.1).
+    Parameters
+    ----------
+    n_units : int
+        n; the rates have shape (n,).
+    low, high : float, default 0 and 1
+        The range, inside [0, 1]; its end points are drawn often.
+    optional : bool, default True
+        Also draw None (no leak).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of ndarray or None
+
+    Notes
+    -----
+    A leak makes each step ``x_t = leak x_{t-1} + (1 - leak) F(x_{t-1}, u_t)`` (Pascanu et al.
+    2013, Sec. 3.1, after Jaeger et al. 2007); see `step_norm_bound` for what it does to eq. (6).
     """
     n = _validate.integer("n_units", n_units, minimum=1)
     return leak_arrays((n,), low=low, high=high, optional=optional)
@@ -73,10 +89,25 @@ def leak_arrays(shape, *, low=0.0, high=1.0, optional=True):
 
 
 def recurrent_weights(n_units, *, spectral_norm=(0.0, 1.25)):
-    r"""A square matrix ``W_rec`` whose spectral norm ``||W_rec||_2`` is drawn from ``spectral_norm``.
+    r"""Square matrices ``W_rec`` whose spectral norm ``||W_rec||_2`` is drawn from a range.
 
+    Parameters
+    ----------
+    n_units : int
+        n; the matrices are (n, n).
+    spectral_norm : (float, float), default (0, 1.25)
+        The range of ``||W_rec||_2``, the largest singular value that eqs. (6)-(7) compare with
+        ``1 / gamma``.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of ndarray
+
+    Notes
+    -----
     A matrix with entries in [-1, 1] is rescaled to a norm drawn in the range (the lower end is
     likely; a zero matrix takes the identity's direction), so the norm is exact up to rounding.
+    A norm is never subnormal.
     """
     n_units = _validate.integer("n_units", n_units, minimum=1)
     return _recurrent_weights(n_units, *_range("spectral_norm", spectral_norm, 0.0, np.inf))
@@ -182,19 +213,45 @@ def _networks(draw, n_units, n_inputs, n_outputs, activation, form, leak, spectr
 
 
 def states(n_units, *, batch_size=None, scale=STATE_SCALE):
-    """Initial states ``x0`` with entries in [-scale, scale]: shape (n,), or (B, n) with ``batch_size``."""
+    """Initial states ``x0`` with entries in [-scale, scale].
+
+    Parameters
+    ----------
+    n_units : int
+        n.
+    batch_size : int, optional
+        B: states of shape (B, n), one per sequence, as `dynrnn.bptt` takes them; None for (n,).
+    scale : float, default 3
+        Bound on the entries (3 reaches both the saturated and the near-linear parts of tanh and
+        the logistic sigmoid).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of ndarray
+    """
     n = _validate.integer("n_units", n_units, minimum=1)
     shape = (n,) if batch_size is None else (_validate.integer("batch_size", batch_size, minimum=1), n)
     return float_arrays(shape, -scale, scale)
 
 
 def input_sequences(n_inputs, *, n_steps=(1, 30), batch_size=None, scale=INPUT_SCALE):
-    """Input sequences ``u_1 .. u_T`` with entries in [-scale, scale].
+    """Input sequences ``u_1 .. u_T`` (the ``W_in u_t`` term of eq. 2) with entries in [-scale, scale].
 
-    Shape (T, m), or (T, B, m) with ``batch_size`` (the layout of `dynrnn.bptt`); T is
-    ``n_steps`` or drawn from that inclusive range.  ``n_inputs = 0`` gives (T, 0): the inputs of
-    an autonomous network, which every `dynrnn` function accepts in place of ``inputs=None,
-    n_steps=T``.
+    Parameters
+    ----------
+    n_inputs : int
+        m >= 0.  With m = 0 the sequences have shape (T, 0): the inputs of an autonomous network,
+        which dynrnn's functions accept in place of ``inputs=None, n_steps=T``.
+    n_steps : int or (int, int), default (1, 30)
+        T, fixed or drawn from an inclusive range.
+    batch_size : int, optional
+        B: shape (T, B, m), the layout of `dynrnn.bptt`; None for (T, m).
+    scale : float, default 1
+        Bound on the entries.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of ndarray
     """
     m = _validate.integer("n_inputs", n_inputs, minimum=0)
     B = None if batch_size is None else _validate.integer("batch_size", batch_size, minimum=1)
@@ -236,6 +293,10 @@ def trajectories(net=None, *, n_steps=(1, 30), batch_size=None, state_scale=STAT
         Bounds on the entries of ``x0`` and of the inputs.
     **network_options
         Passed to `networks` when ``net`` is None.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of Trajectory
     """
     if net is None:
         nets = networks(**network_options)
@@ -277,11 +338,26 @@ class GradientProblem(NamedTuple):
 
 def gradient_problems(net=None, *, loss=LOSSES, at=("every", "last"), n_steps=(1, 12), batch_size=(1, 3),
                       **network_options):  # fmt: skip
-    """A `GradientProblem`: a batch of trajectories with targets for a loss of `dynrnn.bptt` (eq. 3).
+    """A `GradientProblem`: a batch of sequences with targets for a loss of `dynrnn.bptt` (eq. 3).
 
-    ``loss`` and ``at`` are one name or the names to draw from.  A readout loss draws a network
-    with 1 to 3 outputs (unless ``n_outputs`` is given); the targets are in [-1, 1], class
-    labels for the cross-entropy.  Other options as for `trajectories`.
+    Parameters
+    ----------
+    net : RNN, optional
+        Your network (with a readout for the readout losses); None draws one.
+    loss, at : str or sequence of str
+        The loss and where it is scored (``"every"`` step or the ``"last"``), one name or the
+        names to draw from; by default all of them.
+    n_steps, batch_size : int or (int, int)
+        T and B, fixed or drawn from inclusive ranges.
+    **network_options
+        Passed to `networks` when ``net`` is None.  A readout loss draws 1 to 3 outputs unless
+        ``n_outputs`` is given.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of GradientProblem
+        ``x0`` (B, n) in [-3, 3], ``inputs`` (T, B, m) in [-1, 1], targets in [-1, 1] (class
+        labels in [0, q) for the cross-entropy).  ``problem.bptt(contributions="window")`` runs it.
     """
     losses = _names("loss", loss, LOSSES)
     if net is not None and net.n_outputs == 0 and losses != ("squared_error",):
