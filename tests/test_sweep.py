@@ -446,8 +446,9 @@ def test_dask_local_cluster(tmp_path, markers):
     assert _count_rows(db) == (4, 4, "ok")
 
 
-def test_unreachable_scheduler_fails_within_timeout(tmp_path, markers):
+def test_unreachable_scheduler_fails_within_timeout(tmp_path, markers, monkeypatch):
     pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep_module, "check_train_configs", lambda configs: None)  # marker_dir is not a train setting
     t0 = time.perf_counter()
     with pytest.raises(ConnectionError, match=r"scheduler.*'tcp://127.0.0.1:1'.*timeout=2 s"):
         dynrnn.sweep(
@@ -617,6 +618,7 @@ def _fake_populations(monkeypatch, run):
         return [sweep_module._call(run, config) for config in configs]
 
     monkeypatch.setattr(sweep_module, "run_population", run_population)
+    monkeypatch.setattr(sweep_module, "check_train_configs", lambda configs: None)  # fake settings are not train's
 
 
 def test_cli_sweep_and_csv(tmp_path, markers, fake_train, capsys):

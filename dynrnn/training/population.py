@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 from .. import _backend, _validate
-from ..results.training import PopulationResult, read_npz, write_npz
+from ..results.training import PopulationResult, check_writable, read_npz, write_npz
 from .model import single_threaded_blas
-from .run import Run, dense_targets, generate, length_of, train_config
+from .run import Run, check_run_memory, dense_targets, layout, train_config
 
 __all__ = ["train_population"]
 
@@ -31,7 +31,6 @@ POPULATION_CHECKPOINT_FORMAT = "dynrnn.train_population-checkpoint/1"
 SHARED = ("task", "n_units", "batch_size", "length", "dtype", "task_options")
 """Settings every member of a population shares (one batch layout per launch)."""
 _NOT_PER_RUN = ("checkpoint", "checkpoint_every", "resume", "progress")
-_MEMORY_FRACTION = 0.8  # of the memory available now, at most, for one population
 
 
 def train_population(
@@ -133,7 +132,7 @@ def train_population(
     (4, [40, 40, 40, 40])
     """
     configs = member_configs(runs)
-    checkpoint = None if checkpoint is None else os.fspath(checkpoint)
+    checkpoint = None if checkpoint is None else check_writable("checkpoint", checkpoint)  # before any training
     checkpoint_every, resume, show = _options(checkpoint, checkpoint_every, resume, progress)
     if n_threads is not None:
         n_threads = _validate.integer("n_threads", n_threads, minimum=1)
@@ -236,45 +235,9 @@ def _options(checkpoint, checkpoint_every, resume, progress):
     return checkpoint_every, bool(resume), show
 
 
-def _layout(config):
-    """``(every, loss, n_inputs, n_outputs, T_max)`` of a config's task batches (T_max: steps at the longest length)."""
-    length = length_of(config)
-    longest = length[1] if isinstance(length, tuple) else length
-    probe = generate(config, 1, longest, np.random.default_rng(0))
-    return probe.at == "every", probe.loss, probe.n_inputs, probe.n_outputs, probe.inputs.shape[0]
-
-
 def _check_memory(configs, n_threads):
     """Refuse, before allocating anything, a population that would not fit in the memory available."""
-    from .._kernels.population import scratch_bytes, usable_cores
-
-    cfg = configs[0]
-    every, _, m, q, T_max = _layout(cfg)
-    n, B, K = cfg["n_units"], cfg["batch_size"], len(configs)
-    itemsize = np.dtype(cfg["dtype"]).itemsize
-    threads = min(n_threads or usable_cores(), K)
-    n_params = n * n + n * m + n + q * n + q
-    per_member = itemsize * (2 * n_params + T_max * B * m + (T_max if every else 1) * B * q)
-    need = K * per_member + threads * scratch_bytes(n, m, q, B, T_max, every, itemsize)
-    available = _available_memory()
-    if need > _MEMORY_FRACTION * available:
-        raise ValueError(
-            f"runs: a population of {K} members of {n} units, batch {B}, length up to {T_max} needs about "
-            f"{need / 2**30:.3g} GiB, more than {_MEMORY_FRACTION:.0%} of the {available / 2**30:.3g} GiB available; "
-            f"split it into smaller populations"
-        )
-
-
-def _available_memory():
-    """Bytes of memory available now (MemAvailable on Linux, else the physical memory)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    check_run_memory(configs, n_threads)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -294,7 +257,7 @@ class Engine:
         self.runs = list(runs)
         self.slots = kernels.scalar_train
         cfg = self.runs[0].config
-        self.every, loss, m, q, self.T_max = _layout(cfg)
+        self.every, loss, m, q, self.T_max = layout(cfg)
         self.kind = LOSS_CODES[loss]
         K, n, B = len(self.runs), cfg["n_units"], cfg["batch_size"]
         dtype = np.dtype(cfg["dtype"])
@@ -343,8 +306,9 @@ class Engine:
                 with np.errstate(all="ignore"):  # divergence is reported through the stats
                     stats = self.update(active, self.U, self.P, self.T_len, self.T_s_len, self.kind, self.every,
                                         self.scale)  # fmt: skip
+                finite = self._finite()
                 for k in np.flatnonzero(active):
-                    runs[k].record_update(stats[k], self.slots)
+                    runs[k].record_update(stats[k], self.slots, finite[k])
                 elapsed = time.perf_counter() - started
                 for k in np.flatnonzero(active):
                     runs[k].c["elapsed_s"] += elapsed
@@ -357,6 +321,14 @@ class Engine:
             self.update.close()
             if bar is not None:
                 bar.close()
+
+    def _finite(self):
+        """Which members' parameters are all finite (after an update; a non-finite one has diverged)."""
+        K = self.params[0].shape[0]
+        finite = np.ones(K, dtype=bool)
+        for big in self.params:
+            finite &= np.isfinite(big.reshape(K, -1)).all(axis=1)
+        return finite
 
     def _load_batch(self, k, batch):
         T = batch.inputs.shape[0]

@@ -391,7 +391,7 @@ class RunStore:
             out).  Default: every run.
         """
         rows = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
-        records = [_record(row) for row in rows]
+        records = [_record(row, self.path) for row in rows]
         if keys is None:
             return records
         by_key = {r["key"]: r for r in records}
@@ -418,8 +418,10 @@ class RunStore:
         pathlib.Path
             The file written.
         """
+        from ..results.training import check_writable
+
+        path = Path(check_writable("path", path))
         records = self.records(keys)
-        path = Path(path)
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(COLUMNS))
             writer.writeheader()
@@ -455,13 +457,21 @@ class _transaction:
         return False
 
 
-def _record(row):
+def _record(row, path):
     record = dict(zip(COLUMNS, row, strict=True))
     for name, (_, kind) in _SUMMARY_COLUMNS.items():
         if kind is bool and record[name] is not None:
             record[name] = bool(record[name])
-    record["config"] = json.loads(record["config"])
-    record["summary"] = None if record["summary"] is None else json.loads(record["summary"])
+    for column in ("config", "summary"):
+        text = record[column]
+        if text is None and column == "summary":
+            continue
+        try:
+            record[column] = json.loads(text)
+        except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise ValueError(
+                f"db: {path}: the {column} of run {record['key']!r} is not JSON ({exc}); the store is damaged"
+            ) from None
     return record
 
 

@@ -465,7 +465,10 @@ def sweep(
         not a str, ``n_workers`` not an int, ``progress`` not a bool,
         ``run`` not callable or, for a process pool, not picklable).
     ValueError
-        If a grid value is invalid (see `grid_configs`), ``n_workers < 1``,
+        If a grid value is invalid (see `grid_configs`); with the default
+        ``run``, if a run's settings are not valid for `dynrnn.train` (an
+        unknown setting, an invalid value, a length below the task's
+        minimum: all checked before the first run); ``n_workers < 1``,
         ``timeout <= 0``, or ``db`` is corrupt, not a dynrnn store, or of
         another schema version (the file is not modified).
     ConnectionError
@@ -531,6 +534,8 @@ def sweep(
     if population_size is not None:
         population_size = _validate.integer("population_size", population_size, minimum=1)
 
+    if run is None:
+        check_train_configs(configs)  # every run's settings, before the first run
     executor = _pick_executor(scheduler, run)
     with RunStore(db) as store:
         keys = [run_key(config) for config in configs]
@@ -565,6 +570,42 @@ def sweep(
         n_failed=n_failed,
         records=tuple(records),
     )
+
+
+def check_train_configs(configs):
+    """Validate every config as `dynrnn.train` would, before any run: ValueError/TypeError naming the setting.
+
+    Catches what would otherwise fail every run of a grid: an unknown
+    setting, an invalid value (``max_updates=-5``), a length below the
+    task's minimum, sizes that cannot fit in memory.
+    """
+    import inspect
+
+    from .run import train_config
+    from .train import train
+
+    params = inspect.signature(train).parameters
+    defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    allowed = set(params) - {"checkpoint", "checkpoint_every", "resume"}
+    seen = set()
+    for config in configs:
+        for key in config:
+            if key not in allowed:
+                raise ValueError(
+                    f"settings has an unknown setting {key!r}; expected keyword arguments of dynrnn.train "
+                    f"({', '.join(sorted(allowed - set(GRID_AXES)))})"
+                )
+        point = {k: v for k, v in config.items() if k != "seed"}  # seeds do not change what is valid
+        key = repr(sorted(point.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        args = {**defaults, **{k: v for k, v in config.items() if k != "progress"}}
+        try:
+            train_config(args)
+        except (TypeError, ValueError) as exc:
+            where = f"{config['task']} {config['init']} {config['method']} length {config['length']!r}"
+            raise type(exc)(f"settings (run {where}): {exc}") from None
 
 
 def _pick_executor(scheduler, run):

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from ..results.training import check_writable
 from .population import _options, train_runs
 from .run import (  # noqa: F401  (re-exported: the settings' vocabulary)
     CHECKPOINT_FORMAT,
@@ -109,6 +110,10 @@ def train(
         moves); ``"stop"`` the run, flagged ``diverged``.  Default:
         ``"stop"`` for MSGD (the authors' ``clipstyle="nothing"``, where a
         NaN ends all progress) and ``"shrink"`` for MSGD-C and MSGD-CR.
+        Whatever the policy, an update that leaves a parameter NaN or inf
+        ends the run, flagged ``diverged`` (the guard's factor
+        ``1 - 0.02 lr`` shrinks ``W_rec`` only for ``lr < 100``; above, it
+        grows it until it overflows).
     max_updates : int, default 5_000_000
         Update budget (the paper's 5M).
     eval_every : int, default 200
@@ -133,7 +138,10 @@ def train(
     checkpoint : str or os.PathLike, optional
         A file to write the run's whole state to, every
         ``checkpoint_every`` seconds, at the end, and on Ctrl-C (written to
-        a temporary file and renamed, so it is never half-written).
+        a temporary file and renamed, so it is never half-written).  Its
+        folder must exist and be writable (checked before training).  A
+        file to resume from is checked whole (every array's shape, dtype
+        and finiteness, every counter) before training goes on.
     checkpoint_every : float, default 60.0
         Seconds between checkpoints.
     resume : bool, default False
@@ -156,7 +164,10 @@ def train(
         If ``task``, ``init``, ``method`` or another choice is unknown;
         ``length``, ``batch_size``, ``n_units`` or a budget is < 1; ``lr``
         or ``threshold`` is <= 0; ``alpha`` < 0, or > 0 for a method without
-        Omega; or a checkpoint to resume does not match.
+        Omega; ``n_units`` > 8192 or ``n_check``/``n_eval`` > 10**8; the
+        run or an evaluation would not fit in memory or would exceed
+        ``dynrnn._config.MAX_WORK``; ``checkpoint`` cannot be written; or
+        a checkpoint to resume is damaged or does not match.
     KeyboardInterrupt
         On Ctrl-C, after the checkpoint (if any) has been written at the
         end of the current update.
@@ -193,7 +204,7 @@ def train(
     (40, 2, 'MSGD-CR', 4.0)
     """
     config = train_config(locals())
-    checkpoint = None if checkpoint is None else os.fspath(checkpoint)
+    checkpoint = None if checkpoint is None else check_writable("checkpoint", checkpoint)  # before any training
     checkpoint_every, resume, show = _options(checkpoint, checkpoint_every, resume, progress)
     run = None
     if resume and os.path.exists(checkpoint):
