@@ -75,11 +75,11 @@ def orbit_numpy(values, starts, n_transient, n_keep, flat):
 
 
 def orbit_dynrnn(backend):
-    """``dynrnn.orbit_diagram`` over ``("b", 0)`` with ``seed`` drawing the starts."""
+    """``dynrnn.orbit_diagram`` over ``("b", 0)`` with ``rng`` drawing the starts."""
     import dynrnn
 
     net = dynrnn.RNN([[W_UNIT]], b=[0.0], activation="logistic")
-    fixed = dict(x0_range=X0_RANGE, seed=SEED, backend=backend)
+    fixed = dict(x0_range=X0_RANGE, rng=SEED, backend=backend)
 
     def run(values, starts, n_transient, n_keep, flat):
         n_starts = starts.shape[0]

@@ -5,7 +5,7 @@ map is eq. (2) of Pascanu et al. (2013) with a constant input ``u``,
 
     paper form:     F(x) = W sigma(x) + c
     standard form:  F(x) = sigma(W x + c)
-    leak alpha:     G(x) = alpha x + (1 - alpha) F(x)
+    leak:           G(x) = leak x + (1 - leak) F(x)
 
 with ``W = gain * W_rec`` and ``c = b + W_in u``.  A continuation parameter
 is one scalar of that list: an entry of ``b``, an entry of ``W_rec``, an
@@ -68,7 +68,7 @@ class MapFamily:
         self.W_in = np.array(net.W_in, dtype=np.float64)
         self.b = np.array(net.b, dtype=np.float64)
         self.u = np.array(u, dtype=np.float64)
-        self.alpha = None if net.leak is None else np.array(net.leak, dtype=np.float64)
+        self.leak = None if net.leak is None else np.array(net.leak, dtype=np.float64)
         self.paper = net.form == "paper"
         self.name = net.activation
         self.specs = tuple(specs)
@@ -114,7 +114,7 @@ class MapFamily:
         from .._kernels import cpu
 
         W, c, _, _ = self._setup(p)
-        return cpu.step_jacobians(self.name, W, None, c, self.alpha, x[None], None, self.paper)[0][0]
+        return cpu.step_jacobians(self.name, W, None, c, self.leak, x[None], None, self.paper)[0][0]
 
     def evaluate(self, x, p, v=None):
         """``G``, ``J = dG/dx`` (n, n), ``G_p = dG/dp`` (n, k); with ``v``, also ``d(J v)/dx`` and ``d(J v)/dp``.
@@ -124,8 +124,8 @@ class MapFamily:
         Standard form with ``z = W x + c``: ``J_F = diag(sigma'(z)) W``,
         ``dF/dp = sigma'(z) (dW x + dc)``, ``d(J_F v)/dx = diag(sigma''(z) W v) W``,
         ``d(J_F v)/dp = sigma''(z) (dW x + dc) (W v) + sigma'(z) dW v``.  A
-        leak maps ``J_F`` to ``diag(alpha) + diag(1 - alpha) J_F`` and
-        multiplies the other derivatives by ``1 - alpha``.
+        leak maps ``J_F`` to ``diag(leak) + diag(1 - leak) J_F`` and
+        multiplies the other derivatives by ``1 - leak``.
         """
         from .._kernels import cpu
 
@@ -156,9 +156,9 @@ class MapFamily:
                 for q in range(k):
                     dJv_dp[:, q] = dds * dz[q] * Wv + (0.0 if dW[q] is None else ds * (dW[q] @ v))
             second = (dJv_dx, dJv_dp)
-        if self.alpha is None:
+        if self.leak is None:
             return F, JF, Fp, second
-        a, one_minus = self.alpha, 1.0 - self.alpha
+        a, one_minus = self.leak, 1.0 - self.leak
         G = a * x + one_minus * F
         J = np.diag(a) + one_minus[:, None] * JF
         Gp = one_minus[:, None] * Fp

@@ -111,7 +111,7 @@ def basins(
               \ \text{(paper form)},
 
     has spectral radius below 1 (standard form: ``diag(sigma'(W_rec h + b)) W_rec``; a leak
-    ``alpha`` gives ``diag(alpha) + diag(1 - alpha) J``).  Between the basins lie the stable
+    ``leak`` gives ``diag(leak) + diag(1 - leak) J``).  Between the basins lie the stable
     manifolds of unstable fixed points and orbits (Sec. 2.2; the middle fixed point of Fig. 3).
     Labels depend only on each point's own orbit, so they do not depend on the grid order or
     the backend (up to points within rounding of a boundary).

@@ -182,7 +182,7 @@ def continuation(
     -----
     The branch is the zero set of ``H(x, p) = G(x; p) - x``, where ``G`` is
     eq. (2) of Pascanu et al. (2013), ``x -> W_rec sigma(x) + b`` (or the
-    standard form ``sigma(W_rec x + b)``), with a leak ``alpha x + (1 - alpha) G``.
+    standard form ``sigma(W_rec x + b)``), with a leak ``leak x + (1 - leak) G``.
     From a point ``y = (x, p)`` with unit tangent ``t`` (``H_y t = 0``) the
     predictor is ``y + h t`` and Newton's method corrects it on the bordered system
 
@@ -190,7 +190,7 @@ def continuation(
               = -\begin{pmatrix} H \\ \langle t, y - y_k \rangle - h \end{pmatrix},
 
     with the step Jacobian ``G_x`` (paper form ``W_rec diag(sigma'(x))``,
-    standard ``diag(sigma'(W_rec x + b)) W_rec``, leak ``alpha I + (1 - alpha) G_x``)
+    standard ``diag(sigma'(W_rec x + b)) W_rec``, leak ``leak I + (1 - leak) G_x``)
     and ``G_p`` in closed form.  A fixed point is stable when every
     multiplier (eigenvalue of ``G_x``) has modulus below 1.  Events are sign
     changes of ``det(G_x - I)`` (a real multiplier crosses 1: ``"fold"``

@@ -112,19 +112,19 @@ def fixed_points(
     ``(J_F - I) d = -g`` with backtracking (step ``t d``, ``t`` halved until
     ``||g||^2`` decreases by the factor ``1 - 2e-4 t``).  For the standard
     form ``F(h) = sigma(W_rec h + b)`` the unknown is ``h``, and
-    ``h^* = sigma(x^*)`` (footnote 1).  A leak ``alpha`` does not move the
-    fixed points of ``alpha x + (1 - alpha) F(x)`` but changes the multipliers,
+    ``h^* = sigma(x^*)`` (footnote 1).  A ``leak`` (written ``l``) does not move the
+    fixed points of ``l x + (1 - l) F(x)`` but changes the multipliers,
     the eigenvalues of
 
-    .. math:: J = \operatorname{diag}(\alpha) + \operatorname{diag}(1 - \alpha)\,J_F,
+    .. math:: J = \operatorname{diag}(\ell) + \operatorname{diag}(1 - \ell)\,J_F,
 
-    with ``J_F = W_rec diag(sigma'(x*))`` (paper form) or
+    with ``l`` the leak and ``J_F = W_rec diag(sigma'(x*))`` (paper form) or
     ``J_F = diag(sigma'(W_rec h* + b)) W_rec`` (standard form).
 
     A point is "stable" (an attractor) when every ``|lambda| < 1``,
     "unstable" when every ``|lambda| > 1`` and a "saddle" with
     ``n_unstable`` unstable directions otherwise; the stable manifolds of
-    saddles are the basin boundaries of Sec. 2.2.  A unit with ``alpha = 1``
+    saddles are the basin boundaries of Sec. 2.2.  A unit with ``leak = 1``
     never moves: its multiplier is 1 ("non-hyperbolic") and the map fixes a
     continuum, of which only the fixed points of ``F`` are reported.
 
@@ -168,9 +168,9 @@ def fixed_points(
     # writable float64 copies (a read-only array is another Numba type, compiled again)
     W_rec = np.array(net.W_rec, dtype=np.float64)
     b = np.array(net.b, dtype=np.float64)
-    alpha = None if net.leak is None else np.array(net.leak, dtype=np.float64)
+    leak = None if net.leak is None else np.array(net.leak, dtype=np.float64)
     paper = net.form == "paper"
-    starts = _starts(net, W_rec, b, alpha, n_starts, trajectory_steps, rng, backend)
+    starts = _starts(net, W_rec, b, leak, n_starts, trajectory_steps, rng, backend)
 
     S, n = starts.shape
     x = np.empty((S, n))
@@ -188,7 +188,7 @@ def fixed_points(
     act = _activation(net.activation)
     multipliers = np.empty((reps.size, n), dtype=np.complex128)
     for p, s in enumerate(reps):
-        multipliers[p] = _multipliers(_map_jacobian(act, W_rec, b, x[s], paper)[1], alpha)
+        multipliers[p] = _multipliers(_map_jacobian(act, W_rec, b, x[s], paper)[1], leak)
     modulus = np.abs(multipliers)
     n_unstable = np.count_nonzero(modulus > 1.0 + hyperbolic_tol, axis=1).astype(np.int64)
     kind = np.where(n_unstable == 0, STABLE, np.where(n_unstable == n, UNSTABLE, SADDLE))
@@ -251,7 +251,7 @@ def _box(net, W_rec, b):
         return b + np.minimum(*ends).sum(axis=1), b + np.maximum(*ends).sum(axis=1)
 
 
-def _starts(net, W_rec, b, alpha, n_starts, n_steps, rng, backend):
+def _starts(net, W_rec, b, leak, n_starts, n_steps, rng, backend):
     """The (S, n) Newton starts: states along trajectories, then uniform in a box (see `fixed_points`)."""
     n = net.n_units
     n_orbits = n_starts // 2
@@ -266,7 +266,7 @@ def _starts(net, W_rec, b, alpha, n_starts, n_steps, rng, backend):
     times = rng.integers(0, n_steps + 1, size=n_orbits)
     orbit_starts = np.empty((0, n))
     if n_orbits:
-        kw = dict(activation=net.activation, form=net.form, leak=alpha, n_keep=n_steps + 1, backend=backend)
+        kw = dict(activation=net.activation, form=net.form, leak=leak, n_keep=n_steps + 1, backend=backend)
         if n == 1:  # the vectorised single-unit kernel
             orbits = iterate_grid(W_rec[0, 0], b[0], x0[:, 0], n_steps=n_steps, **kw).x
         else:
@@ -332,9 +332,9 @@ def _map_jacobian(act, W_rec, b, x, paper):
     return F[0], J_F[0]
 
 
-def _multipliers(J_F, alpha):
+def _multipliers(J_F, leak):
     """Eigenvalues of the step Jacobian (with the leak), by decreasing modulus, then real and imaginary part."""
-    J = J_F if alpha is None else np.diag(alpha) + (1.0 - alpha)[:, None] * J_F
+    J = J_F if leak is None else np.diag(leak) + (1.0 - leak)[:, None] * J_F
     lam = np.linalg.eigvals(J).astype(np.complex128)
     return lam[np.lexsort((-lam.imag, -lam.real, -np.abs(lam)))]
 

@@ -175,7 +175,7 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
     leaky = net.leak is not None
     # Writable copies: Numba compiles read-only arrays (the RNN's) as another type.
     W_rec, W_in, b = np.array(net.W_rec), np.array(net.W_in), np.array(net.b)
-    alpha = np.array(net.leak) if leaky else np.zeros(n, dtype=dtype)
+    leak = np.array(net.leak) if leaky else np.zeros(n, dtype=dtype)
     W_out = np.array(net.W_out) if net.W_out is not None else np.zeros((1, n), dtype=dtype)
     b_out = np.array(net.b_out) if net.b_out is not None else np.zeros(1, dtype=dtype)
     T_s = P.shape[0]
@@ -192,7 +192,7 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
 
     with np.errstate(all="ignore"):  # overflow is reported through `finite`
         kernels.bptt(
-            net.activation, W_rec, W_in, b, alpha, W_out, b_out, x0_arr, U, P, kind, every, paper, leaky,
+            net.activation, W_rec, W_in, b, leak, W_out, b_out, x0_arr, U, P, kind, every, paper, leaky,
             dtype.type(1.0 / B), Z, S, D, E, Y, Yg, G, Delta, loss_seq, V,
         )  # fmt: skip
         grads = _parameter_grads(Delta, S, U, Yg, every, kind)
@@ -200,7 +200,7 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
             grads["x0"] = G[0].sum(axis=0) if shared_x0 else G[0].copy()
         by_lag = by_window = None
         if contributions is not None:
-            by_lag, by_window = _contributions(W_rec, alpha, paper, leaky, every, contributions == "window",
+            by_lag, by_window = _contributions(W_rec, leak, paper, leaky, every, contributions == "window",
                                                S, D, E, U, Delta)  # fmt: skip
     return GradientResult(
         loss=float(np.mean(loss_seq)),
@@ -322,7 +322,7 @@ def _outer(A, X):
     return out
 
 
-def _contributions(W_rec, alpha, paper, leaky, every, window, S, D, E, U, Delta):
+def _contributions(W_rec, leak, paper, leaky, every, window, S, D, E, U, Delta):
     """Temporal contributions by lag (and by window) for W_rec, W_in and b."""
     from .._kernels import bptt as kernels
 
@@ -333,7 +333,7 @@ def _contributions(W_rec, alpha, paper, leaky, every, window, S, D, E, U, Delta)
     if every:
         lag = {k: np.zeros((T,) + s, dtype=dtype) for k, s in shapes.items()}
         win = {k: np.zeros((T, T) + s if window else (1, 1) + s, dtype=dtype) for k, s in shapes.items()}
-        kernels.lag_contributions(W_rec, alpha, paper, leaky, window, S, D, E, U,
+        kernels.lag_contributions(W_rec, leak, paper, leaky, window, S, D, E, U,
                                   lag["W_rec"], lag["W_in"], lag["b"], win["W_rec"], win["W_in"], win["b"])  # fmt: skip
         return lag, (win if window else None)
     # Only E_T is scored: the term through x_k has lag T - k and is delta_k's immediate partial.

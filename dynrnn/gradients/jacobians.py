@@ -66,7 +66,7 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
 
     for the paper form; ``J_i = diag(sigma'(a_i)) W_rec`` with
     ``a_i = W_rec x_{i-1} + W_in u_i + b`` for the standard form, and
-    ``diag(alpha) + diag(1 - alpha) J_i`` with a leak.  The product over a
+    ``diag(leak) + diag(1 - leak) J_i`` with a leak.  The product over a
     window has t - k factors, and ``P_{k,k} = I``.
 
     The products are never formed.  One QR (Benettin) pass gives
@@ -156,7 +156,7 @@ def _prepare(net, x0, inputs, n_steps, **limits):
     """Check the arguments with `iterate`'s rules and lay them out for the kernels.
 
     Returns ``(x, arrays)``: an empty trajectory (T + 1, n) with ``x[0] =
-    x0``, and the kernel arguments ``(W_rec, W_in, b, alpha, inputs, paper,
+    x0``, and the kernel arguments ``(W_rec, W_in, b, leak, inputs, paper,
     leaky, driven)`` as writable C-contiguous arrays (Numba compiles
     read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.  ``limits``
     (``step_bytes``, ``step_work``, ``check``) go to `trajectory_arguments`, which refuses a
@@ -165,10 +165,10 @@ def _prepare(net, x0, inputs, n_steps, **limits):
     x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs, **limits)
     n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
-    alpha = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
+    leak = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
     x = np.empty((n_steps + 1, n), dtype=dtype)
     x[0] = x0
-    return x, (net.W_rec.copy(), W_in, net.b.copy(), alpha, inputs, net.form == "paper", leaky, driven)
+    return x, (net.W_rec.copy(), W_in, net.b.copy(), leak, inputs, net.form == "paper", leaky, driven)
 
 
 def _diverged_at(x):

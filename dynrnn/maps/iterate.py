@@ -63,7 +63,7 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
     x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs)
     n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
-    alpha = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
+    leak = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
     out = np.empty((1, n_steps + 1, n), dtype=dtype)
     diverged_at = np.empty(1, dtype=np.int64)
     _chunks.orbits(
@@ -72,7 +72,7 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
         net.W_rec.reshape(1, n, n).copy(),
         W_in,
         net.b.reshape(1, n).copy(),
-        alpha,
+        leak,
         x0.reshape(1, n),
         inputs,
         n_steps,
@@ -232,10 +232,10 @@ def iterate_grid(
     x0 = _per_point("x0", x0, n)
     W_rec = W_rec.reshape((-1, n, n))
     leaky = leak is not None
-    alpha = _validate.leak("leak", leak, dtype, n, allow_grid=True) if leaky else np.zeros((1, n), dtype=dtype)
-    G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0], "leak": alpha.shape[0]})
+    leak = _validate.leak("leak", leak, dtype, n, allow_grid=True) if leaky else np.zeros((1, n), dtype=dtype)
+    G = _validate.grid_size({"W_rec": W_rec.shape[0], "b": b.shape[0], "x0": x0.shape[0], "leak": leak.shape[0]})
     if n == 1:  # the vectorised single-unit kernel computes the same map
-        return _run_unit(kernels, activation, W_rec, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype)
+        return _run_unit(kernels, activation, W_rec, b, x0, leak, G, n_steps, paper, leaky, n_keep, dtype)
     _grid_limits(G, n, n_steps, n_keep, dtype)
     out = np.empty((G, n_keep, n), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
@@ -245,7 +245,7 @@ def iterate_grid(
         W_rec,
         np.zeros((n, 1), dtype=dtype),
         b,
-        alpha,
+        leak,
         x0,
         None,
         n_steps,
@@ -283,23 +283,23 @@ def _iterate_grid_unit(kernels, activation, w, b, x0, n_steps, paper, leak, n_ke
                 f"(a single-unit grid); got {_validate.shape_str(arr.shape)}"
             )
     leaky = leak is not None
-    alpha = _validate.real_array("leak", leak if leaky else 0.0, dtype)
-    if alpha.ndim > 1:
-        raise ValueError(f"leak must be a scalar or a 1-D array of length G; got {_validate.shape_str(alpha.shape)}")
-    if np.any((alpha < 0) | (alpha > 1)):
-        raise ValueError(f"leak must lie in [0, 1]; got values in [{alpha.min()}, {alpha.max()}]")
+    leak = _validate.real_array("leak", leak if leaky else 0.0, dtype)
+    if leak.ndim > 1:
+        raise ValueError(f"leak must be a scalar or a 1-D array of length G; got {_validate.shape_str(leak.shape)}")
+    if np.any((leak < 0) | (leak > 1)):
+        raise ValueError(f"leak must lie in [0, 1]; got values in [{leak.min()}, {leak.max()}]")
     sizes = {
-        name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", alpha))
+        name: a.shape[0] if a.ndim == 1 else None for name, a in (("W_rec", w), ("b", b), ("x0", x0), ("leak", leak))
     }
     G = _validate.grid_size(sizes)
-    return _run_unit(kernels, activation, w, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype)
+    return _run_unit(kernels, activation, w, b, x0, leak, G, n_steps, paper, leaky, n_keep, dtype)
 
 
-def _run_unit(kernels, activation, w, b, x0, alpha, G, n_steps, paper, leaky, n_keep, dtype):
+def _run_unit(kernels, activation, w, b, x0, leak, G, n_steps, paper, leaky, n_keep, dtype):
     """Launch the single-unit kernel on arrays holding 1 or G values each."""
     _grid_limits(G, 1, n_steps, n_keep, dtype)
-    w, b, x0, alpha = (np.broadcast_to(a.reshape(-1), (G,)).copy() for a in (w, b, x0, alpha))
+    w, b, x0, leak = (np.broadcast_to(a.reshape(-1), (G,)).copy() for a in (w, b, x0, leak))
     out = np.empty((G, n_keep), dtype=dtype)
     diverged_at = np.empty(G, dtype=np.int64)
-    _chunks.unit_orbits(kernels, activation, w, b, alpha, x0, n_steps, paper, leaky, out, diverged_at)
+    _chunks.unit_orbits(kernels, activation, w, b, leak, x0, n_steps, paper, leaky, out, diverged_at)
     return OrbitResult(x=out.reshape(G, n_keep, 1), diverged=diverged_at >= 0, diverged_at=diverged_at)

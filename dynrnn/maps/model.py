@@ -27,7 +27,7 @@ class RNN:
     form : {"paper", "standard"}, default "paper"
         Where sigma is applied (see Notes).
     leak : float or array_like of shape (n,), optional
-        Leak rate alpha in [0, 1], per unit or shared; None for no leak.
+        The leak, in [0, 1], per unit or shared; None for no leak.
     dtype : {numpy.float64, numpy.float32}, default numpy.float64
         Floating-point type of the parameters and of every computation.
     W_out : array_like, shape (q, n), optional
@@ -64,8 +64,8 @@ class RNN:
     (footnote 1 of the paper).  The *observed state* that losses and the
     readout see is ``h_t``: ``sigma(x_t)`` in the paper form (as in eq. (8),
     ``E = (sigma(x_50) - 0.7)^2``) and the state itself in the standard form,
-    so without a leak both forms define the same losses.  With a leak alpha, either map ``F`` becomes
-    ``x_t = alpha x_{t-1} + (1 - alpha) F(x_{t-1}, u_t)`` (Sec. 3.1; Jaeger
+    so without a leak both forms define the same losses.  With a leak, either map ``F`` becomes
+    ``x_t = leak x_{t-1} + (1 - leak) F(x_{t-1}, u_t)`` (Sec. 3.1; Jaeger
     et al. 2007).
 
     Examples

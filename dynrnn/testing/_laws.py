@@ -37,16 +37,16 @@ def step_norm_bound(net):
     -------
     float
         ``gamma ||W_rec||_2`` without a leak (eq. 6), gamma = sup |sigma'| (`dynrnn.gamma`);
-        ``max(alpha) + max(1 - alpha) gamma ||W_rec||_2`` with leak rates alpha.
+        ``max(leak) + max(1 - leak) gamma ||W_rec||_2`` with a leak.
 
     Notes
     -----
     The step Jacobian is ``J = W_rec diag(sigma'(x_{i-1}))`` in the paper form and
     ``diag(sigma'(a_i)) W_rec`` in the standard form, so ``||J||_2 <= gamma ||W_rec||_2`` in
-    both (Pascanu et al. 2013, eq. 6).  A leak makes it ``diag(alpha) + diag(1 - alpha) J``, whose
-    norm is at most ``max(alpha) + max(1 - alpha) ||J||_2``: the convex combination
-    ``alpha + (1 - alpha) gamma ||W_rec||_2`` for a shared rate.  With rates that differ between
-    units this is the best bound of that form (``alpha = (0, 1)`` can reach
+    both (Pascanu et al. 2013, eq. 6).  A leak makes it ``diag(leak) + diag(1 - leak) J``, whose
+    norm is at most ``max(leak) + max(1 - leak) ||J||_2``: the convex combination
+    ``leak + (1 - leak) gamma ||W_rec||_2`` for a shared rate.  With rates that differ between
+    units this is the best bound of that form (``leak = (0, 1)`` can reach
     ``sqrt(1 + ||J||^2)``), and it may exceed 1 although ``gamma ||W_rec||_2 < 1``.
 
     Examples
@@ -62,8 +62,8 @@ def step_norm_bound(net):
     base = gamma(net.activation) * float(np.linalg.norm(np.asarray(net.W_rec, dtype=np.float64), 2))
     if net.leak is None:
         return base
-    alpha = np.asarray(net.leak, dtype=np.float64)
-    return float(alpha.max() + (1.0 - alpha).max() * base)
+    leak = np.asarray(net.leak, dtype=np.float64)
+    return float(leak.max() + (1.0 - leak).max() * base)
 
 
 def assert_jacobian_bound(net, x0, inputs=None, *, n_steps=None, result=None, rtol=None):
@@ -167,7 +167,7 @@ def assert_vanishing(net, x0, inputs=None, *, n_steps=None, result=None, rtol=No
         raise AssertionError(
             f"the vanishing condition of Sec. 2.1 does not hold: eta = {eta:.10g} >= 1 ({_describe(net, eta)}; "
             f"it needs ||W_rec||_2 < 1/gamma = {1.0 / gamma(net.activation):.10g}"
-            + (" and leak rates giving max(alpha) + max(1 - alpha) gamma ||W_rec||_2 < 1)" if net.leak is not None
+            + (" and leak rates giving max(leak) + max(1 - leak) gamma ||W_rec||_2 < 1)" if net.leak is not None
                else ")")
         )  # fmt: skip
     res = _products(net, x0, inputs, n_steps, result)
