@@ -20,13 +20,14 @@ import pytest
 
 import dynrnn
 from dynrnn.cli import main
-from dynrnn.training.optim import SGD
+from dynrnn.training.optim import SGD, Constant, InverseTime
 from dynrnn.training.store import RunStore, load_runs
 
 TINY = dict(task="temporal_order", length=10, n_units=5, batch_size=4, max_updates=4, eval_every=2, n_check=20,
             n_eval=20, progress=False)  # fmt: skip
 NET = dynrnn.init_network("smart_tanh", 5, 6, 4, rng=0)
 RUN = {k: v for k, v in TINY.items() if k != "progress"}  # a member of a population
+BATCH = dynrnn.tasks.temporal_order(4, 20, rng=0)
 RATE = dict(net=NET, task="temporal_order", length=10, n_sequences=20, rng=0)
 _NOWHERE = "/nonexistent-dynrnn-dir/file.npz"
 _UNUSED_DB = os.path.join(tempfile.gettempdir(), "dynrnn-bad-input-never-created.db")
@@ -58,7 +59,7 @@ CASES = [
         dynrnn.tasks.permutation,
         dict(batch_size=10**6, length=10**6),
         ValueError,
-        "batch_size=1000000 and length=1000000",
+        "batch_size=1000000, length=1000000",
     ),  # fmt: skip
     (
         "tasks.memorization(n_pos=1e12)",
@@ -73,6 +74,13 @@ CASES = [
         dict(batch_size=4, length=10, n_pos=64),
         ValueError,
         "n_pos",
+    ),  # fmt: skip
+    (
+        "tasks.memorization(n_values=1e12, n_pos=1)",
+        dynrnn.tasks.memorization,
+        dict(batch_size=4, length=10, n_values=10**12, n_pos=1),
+        ValueError,
+        "n_values=1000000000000",
     ),  # fmt: skip
     # --- init_network: a documented cap on n_units, memory for the rest
     (
@@ -174,6 +182,41 @@ CASES = [
         ValueError,
         "task_options",
     ),  # fmt: skip
+    # --- the rest of the training API (good in the probe; kept so that it stays so)
+    ("tasks.get_task('nope')", dynrnn.tasks.get_task, dict(name="nope"), ValueError, "name must be one of"),
+    (
+        "tasks.sequence_errors(outputs of the wrong shape)",
+        dynrnn.tasks.sequence_errors,
+        dict(batch=BATCH, outputs=np.zeros((1, 4, 3))),
+        ValueError,
+        "outputs",
+    ),  # fmt: skip
+    ("optim.SGD(lr=-1)", SGD, dict(lr=-1.0), ValueError, "lr"),
+    ("optim.SGD(momentum=1)", SGD, dict(lr=0.1, momentum=1.0), ValueError, "momentum"),
+    ("optim.Constant(True)", Constant, dict(value=True), TypeError, "value"),
+    ("optim.InverseTime(tau=0)", InverseTime, dict(value=0.5, tau=0.0), ValueError, "tau"),
+    (
+        "SGD.step(grads of another shape)",
+        SGD(lr=0.1).step,
+        dict(params={"b": np.zeros(2)}, grads={"b": np.zeros(3)}, state={"b": np.zeros(2)}, t=0),
+        ValueError,
+        "grads",
+    ),  # fmt: skip
+    (
+        "SGD.step(t=-1)",
+        SGD(lr=0.1).step,
+        dict(params={"b": np.zeros(2)}, grads={"b": np.zeros(2)}, state={"b": np.zeros(2)}, t=-1),
+        ValueError,
+        "t must be",
+    ),  # fmt: skip
+    (
+        "TrainResult.load(<missing file>)",
+        dynrnn.TrainResult.load,
+        dict(path=_NOWHERE),
+        ValueError,
+        "is not a file written by dynrnn",
+    ),  # fmt: skip
+    ("train(resume=True, checkpoint=None)", dynrnn.train, _with(TINY, resume=True), ValueError, "checkpoint"),
     # --- sweep: every setting validated before the first run
     ("sweep(settings={'bogus': 1})", dynrnn.sweep, _sweep_settings(bogus=1), ValueError, "bogus"),
     ("sweep(settings={'max_updates': -5})", dynrnn.sweep, _sweep_settings(max_updates=-5), ValueError, "max_updates"),

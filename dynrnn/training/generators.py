@@ -51,14 +51,15 @@ def max_steps(task, length, n_pos=10, **_):
     return length
 
 
-def _fits(task, batch_size, length, n_steps, bytes_per_step):
+def _fits(task, batch_size, length, n_steps, bytes_per_step, also=""):
     """Refuse (ValueError naming batch_size and length) a batch that would not fit in memory.
 
     ``bytes_per_step``: bytes per sequence and step of every array the
-    generator makes at once (inputs, targets, integer symbols, indices).
+    generator makes at once (inputs, targets, integer symbols, indices);
+    ``also`` names further arguments that set the size.
     """
     _validate.memory(
-        f"batch_size={batch_size} and length={length}",
+        f"batch_size={batch_size}, length={length}{also}",
         batch_size * n_steps * bytes_per_step,
         f"a {task} batch of {batch_size} sequences of {n_steps} steps",
     )
@@ -513,7 +514,8 @@ def memorization(batch_size, length, *, rng=None, n_values=5, n_pos=10, dtype=np
     if n_pos > 63 or n_values**n_pos > 2**63:
         raise ValueError(f"n_values ** n_pos must be <= 2**63 (patterns are indexed by int64); got {n_values}**{n_pos}")
     batch_size, length, rng, dtype = _arguments("memorization", batch_size, length, rng, dtype, 1, "")
-    _fits("memorization", batch_size, length, length + 2 * n_pos, (n_values + 2) * dtype.itemsize + 32)
+    also = f", n_values={n_values} and n_pos={n_pos}"
+    _fits("memorization", batch_size, length, length + 2 * n_pos, (n_values + 2) * dtype.itemsize + 32, also)
     index = rng.integers(n_values**n_pos, size=batch_size, dtype=np.int64)
     powers = np.array([n_values**k for k in range(n_pos)], dtype=np.int64)  # < 2**63: fits
     pattern = (index[None, :] // powers[:, None]) % n_values
