@@ -319,3 +319,19 @@ def test_cli_options_are_the_keywords(command, func):
         keyword = name if name in keywords else name + "s"
         assert keyword in keywords, f"dynrnn {command} {long[0]} is not a keyword of {func.__name__}"
         assert name_problems(f"dynrnn.{command}", [keyword]) == []
+
+
+def test_calls_in_the_old_dialect_fail_loudly():
+    """No aliases: a call written against the old names raises, naming what is wrong."""
+    net = dynrnn.RNN([[0.5]])
+    old_calls = [
+        (lambda: dynrnn.iterate(net, [1.0], 5), ValueError, "inputs"),  # was iterate(net, x0, n_steps)
+        (lambda: dynrnn.jacobian_products(net, [1.0], None, 5), TypeError, "positional"),
+        (lambda: dynrnn.fixed_points(net, seed=1), TypeError, "seed"),
+        (lambda: dynrnn.single_unit.fold_points(5.0, "logistic"), TypeError, "positional"),
+        (lambda: dynrnn.tasks.addition(2, 20, 0), TypeError, "positional"),
+        (lambda: dynrnn.FixedPointResult.eigvals, AttributeError, "eigvals"),
+    ]
+    for call, error, match in old_calls:
+        with pytest.raises(error, match=match):
+            call()
