@@ -112,7 +112,8 @@ def train(
         NaN ends all progress) and ``"shrink"`` for MSGD-C and MSGD-CR.
         Whatever the policy, an update that leaves a parameter NaN or inf
         ends the run, flagged ``diverged`` (the guard's factor
-        ``1 - 0.02 lr`` shrinks ``W_rec`` only for ``lr < 100``; above, it
+        ``1 - 0.02 lr``, the authors' rule, shrinks ``W_rec`` for
+        ``lr < 50``, flips its sign for ``50 < lr < 100`` and, above 100,
         grows it until it overflows).
     max_updates : int, default 5_000_000
         Update budget (the paper's 5M).
