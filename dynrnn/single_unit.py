@@ -67,6 +67,8 @@ def iterate_tangents(w, b, x0, *, n_steps, activation="tanh", backend="cpu", dty
     ValueError
         If the arguments do not broadcast, hold NaN or inf, ``n_steps < 1``,
         or ``activation``, ``backend`` or ``dtype`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If an array is complex or not numeric, or ``n_steps`` not an integer.
     RuntimeError
@@ -197,6 +199,8 @@ def fixed_points(w, b, *, activation="tanh"):
     ValueError
         If ``w`` and ``b`` do not broadcast or are empty, hold NaN or inf, or
         ``activation`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If ``w`` or ``b`` is complex or not numeric.
 
@@ -294,6 +298,8 @@ def period2_orbits(w, b, *, activation="tanh"):
     ValueError
         If ``w`` and ``b`` do not broadcast or are empty, hold NaN or inf, or
         ``activation`` is not "logistic" or "tanh".
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If ``w`` or ``b`` is complex or not numeric.
 
@@ -543,6 +549,8 @@ def fold_curve(w=None, *, activation="tanh", w_max=10.0, n=201):
     ValueError
         If ``activation`` is not "logistic" or "tanh", ``w`` is empty or not
         finite, ``w_max <= w_c`` or ``n < 2``.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If ``w`` or ``w_max`` is not real-valued, or ``n`` is not an integer.
 

@@ -93,6 +93,8 @@ def basins(
         finite, ``max_period < 1``, ``n_steps < max_period``, ``tol`` or ``merge_tol`` is not
         a positive finite scalar, ``grid`` is None for "relu" or "linear", or ``backend`` or
         ``dtype`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 

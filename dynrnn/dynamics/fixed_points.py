@@ -94,6 +94,8 @@ def fixed_points(
         If ``n_starts``, ``max_iter`` or ``trajectory_steps`` is < 1, a
         tolerance is not positive and finite (``hyperbolic_tol`` may be 0),
         ``rng`` is a negative seed, or ``backend`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 

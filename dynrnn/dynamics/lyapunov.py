@@ -44,6 +44,8 @@ def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
         If ``n_transient`` is negative or not below T, a shape disagrees,
         ``x0`` or ``inputs`` holds NaN or inf, ``n_steps < 1``, or neither
         ``n_steps`` nor ``inputs`` is given.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
 
     See Also
     --------

@@ -93,6 +93,8 @@ def orbit_diagram(
         ``x0`` or ``x0_range`` has the wrong shape or is not finite, ``low > high``, there is no
         start at all, a count is negative (``n_keep < 1``), or ``backend`` or ``dtype`` is
         unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 
@@ -208,6 +210,8 @@ def sensitivity(net, x0, *, delta, n_steps, direction=None, backend="cpu", dtype
         If ``x0`` or ``direction`` has the wrong shape, is empty or not finite, ``direction``
         is zero, ``delta`` is not a positive finite scalar, ``n_steps < 1``, or ``backend`` or
         ``dtype`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 

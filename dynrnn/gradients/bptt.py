@@ -91,6 +91,8 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
         a label is outside [0, q); targets for the cross-entropy have
         neither the shape of labels (integers) nor of distributions; or the
         window contributions would be too large.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
 
     See Also
     --------

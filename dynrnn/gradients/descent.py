@@ -114,6 +114,8 @@ def descend(
         ``target`` is not a scalar; ``nonfinite``, ``activation`` or
         ``backend`` is unknown; or ``nonfinite="raise"`` and a start left
         the finite range.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 

@@ -86,6 +86,8 @@ def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="tanh", ba
         If ``w``, ``b`` or ``x0`` do not broadcast, are empty or hold NaN or
         inf; if ``target`` is not a finite scalar; if ``n_steps < 1``; or if
         ``activation``, ``backend`` or ``dtype`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If an array or ``target`` is complex or not numeric, or ``n_steps``
         is not an integer.
@@ -325,6 +327,8 @@ def error_surface_wall(
         values with ``low < high``; ``x0`` or ``target`` is not a finite
         scalar; ``n_steps < 1``, ``n_grid < 3`` or ``tol`` is not positive
         and finite; or ``activation`` or ``backend`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If an argument is complex or not numeric, or ``n_steps`` or
         ``n_grid`` is not an integer.

@@ -48,6 +48,8 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
         large (more than 2**28 numbers), a shape disagrees, ``x0`` or
         ``inputs`` holds NaN or inf, ``n_steps < 1``, or neither
         ``n_steps`` nor ``inputs`` is given.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
 
     See Also
     --------

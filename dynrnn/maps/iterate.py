@@ -42,6 +42,8 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
     ValueError
         If a shape disagrees, ``x0`` or ``inputs`` holds NaN or inf,
         ``n_steps < 1``, or neither ``n_steps`` nor ``inputs`` is given.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
 
     See Also
     --------
@@ -182,6 +184,8 @@ def iterate_grid(
         holds NaN or inf, ``n_steps < 1``, ``n_keep`` is out of range, ``leak``
         is outside [0, 1], or ``activation``, ``form``, ``backend`` or
         ``dtype`` is unknown.
+        Also if the call would need more memory than is available, or more work than
+        ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
         If an array is complex or not numeric, or a count is not an integer.
     RuntimeError
