@@ -65,8 +65,10 @@ def iterate_tangents(w, b, x0, *, n_steps, activation="tanh", backend="cpu", dty
     Raises
     ------
     ValueError
-        If the arguments do not broadcast, hold NaN or inf, ``n_steps < 1``,
-        or ``activation``, ``backend`` or ``dtype`` is unknown.
+        If the arguments do not broadcast, hold NaN or inf, ``n_steps < 1``
+        or ``n_steps > dynrnn._config.MAX_UNSPLIT_STEPS`` (1e8: the tangents are
+        carried in one uninterruptible pass), or ``activation``, ``backend`` or
+        ``dtype`` is unknown.
         Also if the call would need more memory than is available, or more work than
         ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError

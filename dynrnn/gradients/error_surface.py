@@ -62,7 +62,7 @@ def error_surface(w, b, *, x0=0.5, n_steps=50, target=0.7, activation="tanh", ba
     x0 : array_like, default 0.5
         Initial state ``x_0``, broadcast with ``w`` and ``b``.
     n_steps : int, default 50
-        Number of steps T >= 1.
+        Number of steps, 1 <= T <= ``dynrnn._config.MAX_UNSPLIT_STEPS`` (1e8).
     target : float, default 0.7
         Target of ``sigma(x_T)``.
     activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
@@ -299,7 +299,7 @@ def error_surface_wall(
     x0 : float, default 0.5
         Initial state ``x_0``.
     n_steps : int, default 50
-        Number of steps T >= 1.
+        Number of steps, 1 <= T <= ``dynrnn._config.MAX_UNSPLIT_STEPS`` (1e8).
     target : float, default 0.7
         Target of ``sigma(x_T)``.
     activation : {"logistic", "tanh", "relu", "linear"}, default "tanh"
