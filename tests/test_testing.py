@@ -111,9 +111,9 @@ def test_step_norm_bound_is_attained(activation, form, leak):
     res = dynrnn.jacobian_products(net, x0, n_steps=12)
     dt.assert_jacobian_bound(net, x0, n_steps=12, result=res)
     eta = dt.step_norm_bound(net)
-    alpha = np.zeros(3) if leak is None else np.broadcast_to(leak, 3)
-    assert eta == pytest.approx(alpha.max() + (1 - alpha).max() * 1.7, rel=1e-15)
-    if np.ptp(alpha) > 0:  # rates that differ: each unit's factor alpha_i + (1 - alpha_i) 1.7 is below eta
+    rates = np.zeros(3) if leak is None else np.broadcast_to(leak, 3)
+    assert eta == pytest.approx(rates.max() + (1 - rates).max() * 1.7, rel=1e-15)
+    if np.ptp(rates) > 0:  # rates that differ: each unit's factor leak_i + (1 - leak_i) 1.7 is below eta
         return
     lag = np.subtract.outer(np.arange(13), np.arange(13))
     lower = lag >= 0
@@ -125,7 +125,7 @@ def test_step_norm_bound_is_attained(activation, form, leak):
 
 
 def test_jacobian_bound_needs_the_leak_in_eta():
-    """A leak keeps part of the state: with W_rec = 0 the products are alpha^lag, not (gamma ||W_rec||)^lag = 0."""
+    """A leak keeps part of the state: with W_rec = 0 the products are leak^lag, not (gamma ||W_rec||)^lag = 0."""
     net = dynrnn.RNN(W_rec=np.zeros((2, 2)), leak=0.5)
     res = dynrnn.jacobian_products(net, [0.1, 0.2], n_steps=5)
     np.testing.assert_allclose(res.norm[5, 0], 0.5**5, rtol=1e-14)
@@ -173,7 +173,7 @@ def test_vanishing_fails_outside_its_assumption():
     with pytest.raises(AssertionError, match=r"vanishing condition .* eta = 1.05 >= 1 .*1/gamma = 4"):
         dt.assert_vanishing(net, [0.0], n_steps=5)
     leaky = dynrnn.RNN(W_rec=[[0.5, 0.0], [0.0, 0.5]], activation="tanh", leak=[0.0, 0.9])  # 0.9 + 1 * 0.5
-    with pytest.raises(AssertionError, match=r"eta = 1.4 >= 1 .*leak in \[0, 0.9\].*max\(alpha\)"):
+    with pytest.raises(AssertionError, match=r"eta = 1.4 >= 1 .*leak in \[0, 0.9\].*max\(leak\)"):
         dt.assert_vanishing(leaky, [0.0, 0.0], n_steps=5)
 
 
