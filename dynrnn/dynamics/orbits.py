@@ -145,7 +145,8 @@ def orbit_diagram(
         V * S * (n * n + n * (n_keep + 8)) * dtype.itemsize,
         f"{V} values x {S} starts, keeping {n_keep} states",
     )
-    _validate.work("n_transient or n_keep", V * S * (n_transient + n_keep) * n * n, f"{V * S} orbits")
+    units = V * S * (n_transient + n_keep) * n * n
+    _validate.work("n_transient, n_keep, n_starts or values", units, f"{V * S} orbits of {n_transient + n_keep} steps")
     rng = _validate.rng("rng", rng)
     drawn = rng.uniform(low, high, size=(n_starts, n)).astype(dtype)
     starts = np.concatenate([explicit, drawn])
