@@ -89,6 +89,13 @@ def test_gradient_matches_finite_differences(rng, kind, at, form):
             assert_close_to_fd(res.grads[name], fd[name])
 
 
+@given(p=dt.gradient_problems(activations=("logistic", "tanh", "linear"), leak=True, n_steps=(1, 6),
+                              spectral_norm=(0.0, 1.0)))  # fmt: skip
+def test_gradient_matches_finite_differences_on_drawn_problems(p):
+    """Every loss, form, leak and x0 against central differences of bptt's own loss (dynrnn.testing's tolerance)."""
+    dt.assert_gradient_matches_finite_differences(*p[:4], loss=p.loss, at=p.at, wrt_x0=True)
+
+
 @pytest.mark.parametrize("activation", ["relu", "linear"])
 def test_gradient_unbounded_activations(rng, activation):
     params, problem, labels = make_problem(rng, activation=activation, kind="readout_squared_error", scale=0.4)

@@ -246,10 +246,7 @@ def test_contributions_bad_arguments(rng):
 # ----------------------------------------------------------------------------- finite differences
 
 
-@given(p=dt.gradient_problems(activations=("logistic", "tanh", "linear"), leak=True, n_steps=(1, 6),
-                              spectral_norm=(0.0, 1.0)))  # fmt: skip
-def test_bptt_matches_finite_differences(p):
-    dt.assert_gradient_matches_finite_differences(*p[:4], loss=p.loss, at=p.at, wrt_x0=True)
+# (tests/test_bptt.py checks dynrnn.bptt with assert_gradient_matches_finite_differences on drawn problems)
 
 
 def test_finite_differences_fail_on_a_wrong_gradient(rng):
