@@ -66,6 +66,13 @@ CASES = [
     ("iterate_grid(n_steps=2**64)", dynrnn.iterate_grid, _with(GRID, n_steps=TOO_BIG), ValueError, "n_steps"),
     ("iterate_grid(n_keep=1e12)", dynrnn.iterate_grid, _with(GRID, n_steps=HUGE, n_keep=HUGE), ValueError, "n_keep"),
     (
+        "iterate_grid(the probe's two maps, n_steps=1e12)",
+        dynrnn.iterate_grid,
+        _with(UNIT_GRID, n_steps=HUGE),
+        ValueError,
+        "n_steps",
+    ),  # fmt: skip
+    (
         "iterate_grid(one unit, n_steps=1e14)",
         dynrnn.iterate_grid,
         _with(UNIT_GRID, n_steps=10**14),

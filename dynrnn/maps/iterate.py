@@ -266,7 +266,8 @@ def _grid_limits(G, n, n_steps, n_keep, dtype):
     """Refuse a grid whose result and scratch exceed the memory, or whose steps exceed the work cap."""
     what = f"{G} grid points of {n} units"
     _validate.memory("n_keep or the grid size", G * n * (n_keep + 8) * dtype.itemsize, f"{what}, keeping {n_keep}")
-    _validate.work("n_steps", G * n_steps * n * n, f"{what} over {n_steps} steps")
+    # a step of fewer than 32 maps is bound by latency, not arithmetic: count it as 32 (see _chunks)
+    _validate.work("n_steps", max(G, 32) * n_steps * n * n, f"{what} over {n_steps} steps")
 
 
 def _per_point(name, arr, n):
