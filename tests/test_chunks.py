@@ -55,3 +55,23 @@ def test_ctrl_c_stops_a_long_iterate_grid(tmp_path):
         "dynrnn.iterate_grid(5.0, [-2.5, -2.5], [-3.0, 3.0], n_steps=10**11, activation='logistic')\n"  # minutes
     )
     interrupt_after_checkpoint(code, started, within=5.0)
+
+
+def test_fixed_points_chunks_of_starts_equal_one_call(monkeypatch):
+    net = dynrnn.RNN([[2.0, 0.1], [0.1, 2.0]], b=[0.1, -0.2], activation="tanh")
+    whole, chunked = _both(monkeypatch, lambda: dynrnn.fixed_points(net, n_starts=12, rng=3))
+    for field in ("x", "starts", "status", "n_iter", "label"):
+        assert_array_equal(getattr(whole, field), getattr(chunked, field))
+
+
+def test_surface_and_tangent_chunks_of_points_equal_one_call(monkeypatch):
+    w, b = np.linspace(3.0, 8.0, 7)[:, None], np.linspace(-5.0, 0.0, 5)[None, :]
+
+    def call():
+        surface = dynrnn.error_surface(w, b, activation="logistic")
+        tangents = dynrnn.single_unit.iterate_tangents(w, b, 0.5, n_steps=30, activation="logistic")
+        return surface, tangents
+
+    (s1, t1), (s2, t2) = _both(monkeypatch, call)
+    for a, c in ((s1.E, s2.E), (s1.dE_dw, s2.dE_dw), (s1.hessian_max_eig, s2.hessian_max_eig), (t1.dx_db, t2.dx_db)):
+        assert_array_equal(a, c)
