@@ -93,7 +93,7 @@ def _run(package, cache_dir, disable=False):
     return out
 
 
-def test_second_process_loads_and_an_edit_to_scalar_py_is_seen(package_copy, tmp_path):
+def test_second_process_loads_and_an_edit_to_the_cell_is_seen(package_copy, tmp_path):
     cache_dir = tmp_path / "cache"
     first = _run(package_copy, cache_dir)
     assert (first["misses"], first["hits"]) == (1, 0) and first["cache"]
@@ -105,12 +105,12 @@ def test_second_process_loads_and_an_edit_to_scalar_py_is_seen(package_copy, tmp
     assert (second["misses"], second["hits"]) == (0, 1)
     assert second["folder"] == first["folder"] and second["x"] == first["x"]
 
-    # Edit scalar.py only (inlined into the kernel of cpu.py): the next process compiles the new code.
-    scalar = package_copy / "_kernels" / "scalar.py"
-    text = scalar.read_text()
-    old = "f = w * sigma(x) + b if paper"
+    # Edit the cell only (cells/rnn.py, inlined into the kernel of cpu.py): the next process compiles the new code.
+    cell = package_copy / "cells" / "rnn.py"
+    text = cell.read_text()
+    old = "return update(w * observe(x, paper) + b, x, alpha, paper, leaky)"
     assert text.count(old) == 1
-    scalar.write_text(text.replace(old, "f = w * sigma(x) + (b + 1.0) if paper"))
+    cell.write_text(text.replace(old, "return update(w * observe(x, paper) + (b + 1.0), x, alpha, paper, leaky)"))
     edited = _run(package_copy, cache_dir)
     assert (edited["misses"], edited["hits"]) == (1, 0)
     assert edited["folder"] != first["folder"]

@@ -38,11 +38,46 @@ def make_products(span):
     """Return ``(gemm_nn, gemm_tn, column_sums)`` closed over the compiled ``span``."""
 
     def gemm_nn(X, W, Y, worker, n_workers):
-        """``Y = X W``: X (R, J), W (J, N), Y (R, N), all C-contiguous; rows of ``Y`` shared among the workers."""
+        """``Y = X W``: X (R, J), W (J, N), Y (R, N), all C-contiguous; rows of ``Y`` shared among the workers.
+
+        Four rows of ``Y`` at a time share every load of ``W`` (then one row
+        at a time for the rest); each entry sums its terms in the same order
+        either way, so the result does not depend on the blocking.
+        """
         R, J = X.shape
         N = W.shape[1]
         lo, hi = span(R, worker, n_workers)
-        for r in range(lo, hi):
+        r = lo
+        while r + 4 <= hi:
+            for i in range(N):
+                Y[r, i] = 0.0
+                Y[r + 1, i] = 0.0
+                Y[r + 2, i] = 0.0
+                Y[r + 3, i] = 0.0
+            j = 0
+            while j + 4 <= J:
+                a0, a1, a2, a3 = X[r, j], X[r, j + 1], X[r, j + 2], X[r, j + 3]
+                b0, b1, b2, b3 = X[r + 1, j], X[r + 1, j + 1], X[r + 1, j + 2], X[r + 1, j + 3]
+                c0, c1, c2, c3 = X[r + 2, j], X[r + 2, j + 1], X[r + 2, j + 2], X[r + 2, j + 3]
+                d0, d1, d2, d3 = X[r + 3, j], X[r + 3, j + 1], X[r + 3, j + 2], X[r + 3, j + 3]
+                for i in range(N):
+                    w0, w1, w2, w3 = W[j, i], W[j + 1, i], W[j + 2, i], W[j + 3, i]
+                    Y[r, i] += a0 * w0 + a1 * w1 + a2 * w2 + a3 * w3
+                    Y[r + 1, i] += b0 * w0 + b1 * w1 + b2 * w2 + b3 * w3
+                    Y[r + 2, i] += c0 * w0 + c1 * w1 + c2 * w2 + c3 * w3
+                    Y[r + 3, i] += d0 * w0 + d1 * w1 + d2 * w2 + d3 * w3
+                j += 4
+            while j < J:
+                a0, b0, c0, d0 = X[r, j], X[r + 1, j], X[r + 2, j], X[r + 3, j]
+                for i in range(N):
+                    w0 = W[j, i]
+                    Y[r, i] += a0 * w0
+                    Y[r + 1, i] += b0 * w0
+                    Y[r + 2, i] += c0 * w0
+                    Y[r + 3, i] += d0 * w0
+                j += 1
+            r += 4
+        while r < hi:
             for i in range(N):
                 Y[r, i] = 0.0
             j = 0
@@ -59,6 +94,7 @@ def make_products(span):
                 for i in range(N):
                     Y[r, i] += x0 * W[j, i]
                 j += 1
+            r += 1
 
     def gemm_tn(A, X, out, worker, n_workers, accumulate):
         """``out = A^T X`` (``out += A^T X`` when ``accumulate``): A (R, N), X (R, P), out (N, P), C-contiguous.
