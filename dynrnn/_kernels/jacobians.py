@@ -302,7 +302,9 @@ def make_top_singular_values(reflector, reflect_rows, dot, count_below):
                     hi = mid
                 else:
                     lo = mid
-            out[r] = 0.5 * (lo + hi) if lo > 0.0 else 0.0
+            value = 0.5 * (lo + hi) if lo > 0.0 else 0.0
+            # equal values are found to rounding apart: keep the documented order exactly
+            out[r] = value if r == 0 or value <= out[r - 1] else out[r - 1]
 
     return top_singular_values
 
