@@ -79,7 +79,7 @@ def test_grid_matches_cpu_and_naive(activation, form, leaky, rng):
     G, n, T = (11, 3, 20) if leaky else (7, 2, 15)
     W_rec, b, x0 = _problem(rng, G, n)
     leak = rng.uniform(0.0, 1.0, (G, n)) if leaky else None
-    gpu, cpu = both(W_rec, b, x0, T, activation=activation, form=form, leak=leak, n_keep=5)
+    gpu, cpu = both(W_rec, b, x0, n_steps=T, activation=activation, form=form, leak=leak, n_keep=5)
     assert_same_orbits(gpu, cpu, RTOL, ATOL)
     x, diverged, diverged_at = naive.iterate_grid(W_rec, b, x0, T, activation, form, leak, 5)
     assert_allclose(gpu.x, x, rtol=RTOL_NAIVE, atol=ATOL_NAIVE)
@@ -103,14 +103,14 @@ def test_shared_parameters_broadcast(activation, rng):
         backend="cuda",
     )
     assert_same_orbits(shared, explicit, 0.0, 0.0)
-    _, cpu = both(W_rec[0], b, x0[0], 12, activation=activation, leak=0.25, n_keep=3)
+    _, cpu = both(W_rec[0], b, x0[0], n_steps=12, activation=activation, leak=0.25, n_keep=3)
     assert_same_orbits(shared, cpu, RTOL, ATOL)
 
 
 @pytest.mark.parametrize("n_keep", [1, 2, 9])
 def test_n_keep(n_keep, rng):
     W_rec, b, x0 = _problem(rng, 11, 2)
-    gpu, cpu = both(W_rec, b, x0, 8, activation="logistic", form="standard", n_keep=n_keep)
+    gpu, cpu = both(W_rec, b, x0, n_steps=8, activation="logistic", form="standard", n_keep=n_keep)
     assert gpu.x.shape == (11, n_keep, 2)
     assert_same_orbits(gpu, cpu, RTOL, ATOL)
     if n_keep == 9:
@@ -135,7 +135,7 @@ def test_divergence(activation, form, rng):
     W_rec[::3] = 0.5 * np.eye(n)  # some orbits stay finite
     x0 = rng.uniform(0.5, 3.0, (G, n))
     b = rng.uniform(-1.0, 1.0, (G, n))
-    gpu, cpu = both(W_rec, b, x0, T, activation=activation, form=form, n_keep=T + 1)
+    gpu, cpu = both(W_rec, b, x0, n_steps=T, activation=activation, form=form, n_keep=T + 1)
     assert gpu.diverged.any() and not gpu.diverged.all()
     assert_same_orbits(gpu, cpu, RTOL, ATOL)
     x, diverged, diverged_at = naive.iterate_grid(W_rec, b, x0, T, activation, form, None, T + 1)
@@ -148,7 +148,7 @@ def test_divergence(activation, form, rng):
 @pytest.mark.parametrize("activation", ["logistic", "tanh"])
 def test_float32(activation, rng):
     W_rec, b, x0 = _problem(rng, 11, 3, weight=0.9)
-    gpu, cpu = both(W_rec, b, x0, 8, activation=activation, n_keep=3, dtype=np.float32)
+    gpu, cpu = both(W_rec, b, x0, n_steps=8, activation=activation, n_keep=3, dtype=np.float32)
     assert gpu.x.dtype == np.float32
     assert_same_orbits(gpu, cpu, RTOL32, ATOL32)
     x, _, _ = naive.iterate_grid(W_rec, b, x0, 8, activation, "paper", None, 3)
@@ -159,7 +159,7 @@ def test_float32(activation, rng):
 def test_float32_divergence():
     # float32 overflows above 3.4e38: 1e20**t is inf at t = 2
     gpu, cpu = both(
-        np.array([1e20, 0.5, 1e20]), np.zeros(3), np.ones(3), 6, activation="linear", n_keep=7, dtype=np.float32
+        np.array([1e20, 0.5, 1e20]), np.zeros(3), np.ones(3), n_steps=6, activation="linear", n_keep=7, dtype=np.float32
     )
     assert_same_orbits(gpu, cpu, RTOL32, ATOL32)
     assert_array_equal(gpu.diverged_at, [2, -1, 2])
@@ -176,7 +176,7 @@ def test_single_unit_matches_cpu(activation, form, leaky, rng):
     if leaky:
         leak = rng.uniform(0.0, 1.0, G)
         leak[:3] = [0.0, 1.0, 0.5]
-    gpu, cpu = both(w, b, x0, T, activation=activation, form=form, leak=leak, n_keep=4)
+    gpu, cpu = both(w, b, x0, n_steps=T, activation=activation, form=form, leak=leak, n_keep=4)
     assert gpu.x.shape == (G, 4, 1)
     assert_same_orbits(gpu, cpu, RTOL, ATOL)
 
@@ -185,7 +185,7 @@ def test_single_unit_matches_cpu(activation, form, leaky, rng):
 @pytest.mark.parametrize("activation", ["linear", "relu"])
 def test_single_unit_divergence(activation):
     w = np.array([1e100, 0.5, -1e100, 1e100, 2.0, 1e150, 0.9])
-    gpu, cpu = both(w, np.zeros(7), np.ones(7), 10, activation=activation, n_keep=11)
+    gpu, cpu = both(w, np.zeros(7), np.ones(7), n_steps=10, activation=activation, n_keep=11)
     assert_same_orbits(gpu, cpu, RTOL, ATOL)
     assert gpu.diverged_at[0] == 4
     assert not gpu.diverged[1]
@@ -193,7 +193,7 @@ def test_single_unit_divergence(activation):
 
 def test_single_unit_float32(rng):
     w, b, x0 = rng.uniform(-0.9, 0.9, 7), rng.uniform(-2.0, 2.0, 7), rng.uniform(-3.0, 3.0, 7)
-    gpu, cpu = both(w, b, x0, 8, activation="tanh", n_keep=2, dtype=np.float32)
+    gpu, cpu = both(w, b, x0, n_steps=8, activation="tanh", n_keep=2, dtype=np.float32)
     assert gpu.x.dtype == np.float32
     assert_same_orbits(gpu, cpu, RTOL32, ATOL32)
 

@@ -398,7 +398,7 @@ def test_cuda_matches_cpu(monkeypatch):
     assert_array_equal(both[0].labels, both[1].labels)
     for a, c in zip(both[0].attractors, both[1].attractors, strict=True):
         assert_allclose(a, c, rtol=0, atol=1e-7)
-    kw = dict(n_starts=3, n_transient=20, n_keep=3, seed=5)
+    kw = dict(n_starts=3, n_transient=20, n_keep=3, rng=5)
     for nt in (net, unit(5.0, 0.0)):
         od = [orbit_diagram(nt, ("b", 0), [-2.6, -2.5, -2.3], backend=bk, **kw) for bk in ("cpu", "cuda")]
         assert_allclose(od[0].x, od[1].x, rtol=RTOL, atol=ATOL)
