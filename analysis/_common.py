@@ -30,7 +30,7 @@ ANALYSIS_DIR = Path(__file__).resolve().parent
 STYLE_PATH = ANALYSIS_DIR / "dynrnn.mplstyle"
 DEFAULT_OUT = ANALYSIS_DIR.parent / "figures"
 PNG_DPI = 150
-PRESET_NAMES = ("quick", "paper")
+PRESET_NAMES = ("quick", "medium", "paper")
 BACKEND_NAMES = ("cpu", "cuda")
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common form
@@ -69,7 +69,8 @@ def make_parser(description: str, *, default_seed: int = 0, default_preset: str 
         "--preset",
         choices=PRESET_NAMES,
         default=default_preset,
-        help=f"parameter set: 'paper' (full size) or 'quick' (reduced, minutes at most); default: {default_preset}",
+        help="parameter set: 'paper' (full size), 'medium' (the training experiments' hours-long runs) or "
+        f"'quick' (reduced, minutes at most); default: {default_preset}",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--backend", choices=BACKEND_NAMES, default="cpu", help="dynrnn compute backend")
@@ -273,10 +274,16 @@ def run_figure(
     ``compute(p, backend)`` returns the dict of plotted arrays for the preset's parameters ``p``
     (``compute(p, backend, out_dir=...)`` with ``pass_out_dir``, for scripts that keep more files
     there, e.g. a run store); ``plot(data, p)`` returns the figure.  ``default_preset`` is the
-    preset used without ``--preset``.  Returns the paths written by :func:`save_figure`.
+    preset used without ``--preset``; it writes ``<stem>.*``, any other preset ``<stem>_<preset>.*``.
+    Returns the paths written by :func:`save_figure`.
     """
-    args = make_parser(doc.splitlines()[0], default_preset=default_preset).parse_args(argv)
+    parser = make_parser(doc.splitlines()[0], default_preset=default_preset)
+    args = parser.parse_args(argv)
+    if args.preset not in presets:
+        parser.error(f"--preset: this figure has the presets {sorted(presets)}; got {args.preset!r}")
     p = dict(presets[args.preset])
+    # The default preset writes <stem>.*; another writes <stem>_<preset>.*, so the committed default stays.
+    stem = stem if args.preset == default_preset else f"{stem}_{args.preset}"
     t0 = time.perf_counter()
     with style():
         extra = {"out_dir": args.out} if pass_out_dir else {}

@@ -6,10 +6,12 @@ random length in [50, 200] for every update; 5/5 seeds succeed, and the model mi
 sequences at every length in {50, 100, 150, 200, 250, 500, 1000, 2000, 3000, 5000}: the memory lives in
 attractors, not in transients.
 
-Each seed is one ``dynrnn.train`` run; its ``TrainResult`` is saved to ``<out>/generalization_model.npz``
-(one seed; ``generalization_model_seed<S>.npz`` per seed when there are several) and reused when the
-script runs again with the same training settings, so a rerun only re-evaluates and re-plots.  The error
-rate at each test length is ``dynrnn.error_rate`` on fresh sequences.
+The seeds train together as one ``dynrnn.train_population`` (member ``k`` is the run ``dynrnn.train``
+makes with that seed), which checkpoints to ``<out>/runs/generalization_<preset>_checkpoint.npz`` and
+resumes from it when the script is run again, so a budget of hours spans sessions.  Each finished model
+is saved to ``<out>/runs/generalization_<preset>_seed<S>.npz`` and reused when the script runs again
+with the same training settings, so a rerun only re-evaluates and re-plots.  The error rate at each
+test length is ``dynrnn.error_rate`` on fresh sequences.
 
 Presets:
 
@@ -20,19 +22,18 @@ Presets:
   and 1000 sequences beyond.  About 2 minutes on 2 cores (one seed per core), compilation included.
   Such a small model does not reach the paper's result: its error climbs back to chance a few times
   beyond the training range.
-* ``paper``: the paper's settings: lengths [50, 200], 5 seeds, at most 5M updates, stopping at 0
-  errors in 10,000 sequences (the authors' code's rule; the paper reports 0 errors for its 5 models),
-  10,000 test sequences at every length.  Hours to days on 2 cores, depending on when the runs succeed.
+* ``medium`` (``dynrnn figures --preset medium generalization``, written as ``generalization_medium``):
+  the paper's setup (lengths [50, 200], 5 seeds, stop at 0 errors in 10,000 sequences, 10,000 test
+  sequences at every length) with a budget of 1M updates per seed, the issue's floor: about 2.75 ms
+  per update and seed on one core, so up to 4 hours per seed-core; it resumes from its checkpoint.
+* ``paper``: the same with the paper's budget of 5M updates.  Hours to days on 2 cores, depending on
+  when the runs succeed.
 
 Run alone (``python analysis/generalization.py --preset quick``) or via ``dynrnn figures``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -62,8 +63,13 @@ PAPER = {
     "n_test_long": 10_000,  # ... and per length >= long_from
     "long_from": 1000,
     "test_seed": 12345,  # seeds the test sequences (independent of the training seeds)
-    "subprocess": True,  # each seed in a child process, n_workers at a time (see _run_seed_in_child)
-    "n_workers": None,  # child processes at a time; None: one per core
+    "n_workers": None,  # threads that share the population; None: every core this process may use
+    "checkpoint_every": 300.0,  # seconds between checkpoints of the population (see train_or_load)
+}
+MEDIUM = {
+    **PAPER,
+    "name": "medium",
+    "max_updates": 1_000_000,  # the issue's floor for the paper's setup; about 4 h per seed-core
 }
 QUICK = {
     **PAPER,
@@ -77,9 +83,8 @@ QUICK = {
     "n_test_long": 1000,
 }
 FULL = PAPER  # house-style name for the full-size preset
-PRESETS = {"paper": PAPER, "quick": QUICK}
+PRESETS = {"paper": PAPER, "medium": MEDIUM, "quick": QUICK}
 STEM = "generalization"
-MODEL_NAME = "generalization_model"
 # dynrnn.train settings of a run (besides the seed); a saved model is reused when all of them match.
 TRAIN_KEYS = ("task", "init", "method", "n_units", "batch_size", "lr", "threshold", "alpha", "max_updates",
               "eval_every", "n_check", "n_eval", "success_error", "stop_on_success")  # fmt: skip
@@ -96,9 +101,13 @@ def _common():
 
 
 def model_path(out_dir, p: dict, seed: int) -> Path:
-    """Where the model of ``seed`` is saved: one file per seed, a plain name when the preset has one seed."""
-    name = MODEL_NAME if len(p["seeds"]) == 1 else f"{MODEL_NAME}_seed{seed}"
-    return Path(out_dir) / f"{name}.npz"
+    """Where the model of ``seed`` under preset ``p`` is saved: ``<out>/runs/generalization_<preset>_seed<S>.npz``."""
+    return Path(out_dir) / "runs" / f"{STEM}_{p['name']}_seed{int(seed)}.npz"
+
+
+def checkpoint_path(out_dir, p: dict) -> Path:
+    """The population checkpoint of preset ``p``, from which an interrupted training resumes."""
+    return Path(out_dir) / "runs" / f"{STEM}_{p['name']}_checkpoint.npz"
 
 
 def _train_kwargs(p: dict, seed: int) -> dict:
@@ -114,21 +123,46 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def train_or_load(path: Path, kwargs: dict):
-    """The saved `TrainResult` at ``path`` if it was trained with ``kwargs``; else train, save and return it."""
-    import dynrnn
+def _load_if_trained(path: Path, kwargs: dict):
+    """The `TrainResult` saved at ``path`` if it was trained with ``kwargs``, else None."""
     from dynrnn.results.training import TrainResult
 
-    if path.is_file():
-        try:
-            saved = TrainResult.load(path)
-        except ValueError:
-            saved = None
-        if saved is not None and all(_same(saved.config.get(k), v) for k, v in kwargs.items()):
-            return saved
-    result = dynrnn.train(**kwargs)
-    result.save(path)
-    return result
+    if not path.is_file():
+        return None
+    try:
+        saved = TrainResult.load(path)
+    except ValueError:
+        return None
+    return saved if all(_same(saved.config.get(k), v) for k, v in kwargs.items()) else None
+
+
+def train_or_load(p: dict, out_dir) -> list:
+    """One `TrainResult` per seed: the saved models if they match ``p``, else train all seeds as one population.
+
+    The seeds train together with `dynrnn.train_population` (member ``k`` is the run
+    ``dynrnn.train(**kwargs_k)`` would make), which writes its whole state to `checkpoint_path`
+    every ``p["checkpoint_every"]`` seconds and resumes from it when the script runs again after an
+    interruption; so a budget of hours can span sessions.  The finished models are saved to
+    `model_path` and the checkpoint is then removed.
+    """
+    import dynrnn
+
+    seeds = [int(s) for s in p["seeds"]]
+    kwargs = [_train_kwargs(p, seed) for seed in seeds]
+    paths = [model_path(out_dir, p, seed) for seed in seeds]
+    saved = [_load_if_trained(path, kw) for path, kw in zip(paths, kwargs, strict=True)]
+    if all(r is not None for r in saved):
+        return saved
+    checkpoint = checkpoint_path(out_dir, p)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    population = dynrnn.train_population(
+        kwargs, checkpoint=checkpoint, checkpoint_every=float(p["checkpoint_every"]), resume=True,
+        n_threads=p["n_workers"],
+    )  # fmt: skip
+    for result, path in zip(population.runs, paths, strict=True):
+        result.save(path)
+    checkpoint.unlink(missing_ok=True)
+    return list(population.runs)
 
 
 def _test_sizes(p: dict):
@@ -136,90 +170,49 @@ def _test_sizes(p: dict):
     return lengths, np.where(lengths >= p["long_from"], p["n_test_long"], p["n_test"]).astype(int)
 
 
-def run_seed(p: dict, seed: int, out_dir) -> dict:
-    """Train (or load) the model of one seed and test it at every length: a dict of JSON-able values."""
+def test_errors(p: dict, result, seed: int) -> list:
+    """Error rate of one trained model at each test length (None where its parameters are not finite)."""
     import dynrnn
 
-    result = train_or_load(model_path(out_dir, p, seed), _train_kwargs(p, seed))
     lengths, n_test = _test_sizes(p)
     net = result.net
-    errors = [None] * len(lengths)  # None (NaN): the parameters are not finite
-    if net is not None:
-        rng = np.random.default_rng([int(p["test_seed"]), int(seed)])
-        errors = [
-            dynrnn.error_rate(net, p["task"], int(length), n_sequences=int(n), rng=rng)
-            for length, n in zip(lengths, n_test, strict=True)
-        ]
-    return {
-        "success": bool(result.success),
-        "updates_to_success": result.updates_to_success,
-        "final_error": float(result.final_error),
-        "error_rate": errors,
-    }
-
-
-_RESULT_MARK = "generalization-seed-result: "
-_CHILD = (
-    "import importlib.util, json, sys\n"
-    "spec = importlib.util.spec_from_file_location('_generalization_child', sys.argv[1])\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "spec.loader.exec_module(module)\n"
-    "out = module.run_seed(json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4])\n"
-    "print(module._RESULT_MARK + json.dumps(out), flush=True)\n"
-)
-# What Dask gives its workers (distributed.nanny.pre-spawn-environ): one BLAS thread per process.
-_ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-
-
-def _run_seed_in_child(p: dict, seed: int, out_dir) -> dict:
-    """`run_seed` in a child Python process, so that seeds train in parallel, one per core.
-
-    Each child runs one BLAS thread, as Dask's workers do (``dynrnn.train`` limits BLAS to one
-    thread itself too: its small products are slower when split).
-    """
-    args = [sys.executable, "-c", _CHILD, str(Path(__file__).resolve()), json.dumps(p), str(seed), str(out_dir)]
-    proc = subprocess.run(args, env={**os.environ, **_ONE_THREAD}, stdout=subprocess.PIPE, text=True)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(_RESULT_MARK)]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"generalization: the child process of seed {seed} failed (exit code {proc.returncode})")
-    return json.loads(lines[-1][len(_RESULT_MARK) :])
+    if net is None:
+        return [None] * len(lengths)
+    rng = np.random.default_rng([int(p["test_seed"]), int(seed)])
+    return [
+        dynrnn.error_rate(net, p["task"], int(length), n_sequences=int(n), rng=rng)
+        for length, n in zip(lengths, n_test, strict=True)
+    ]
 
 
 def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
     """Train (or load) one model per seed, then its error rate at each test length.
 
-    With ``p["subprocess"]`` each seed runs in a child process (``p["n_workers"]`` at a time) with
-    single-threaded BLAS; otherwise in this process, one after another.  ``backend`` is recorded
-    only (training and testing run on the CPU kernels).  Returns the plotted arrays:
+    The seeds train as one population (`train_or_load`, on ``p["n_workers"]`` threads; None: every
+    core this process may use), resuming from the preset's checkpoint if there is one.  ``backend``
+    is recorded only (training and testing run on the CPU kernels).  Returns the plotted arrays:
     ``test_lengths`` (K,), ``n_test`` (K,), ``train_lengths`` (2,), ``seeds`` (S,), ``error_rate``
     (S, K; NaN for a model whose parameters are not finite), ``train_success``,
-    ``updates_to_success`` (S,; -1 where it did not succeed) and ``train_error`` (S,; the final
-    error on ``n_eval`` random-length sequences).
+    ``updates_to_success`` (S,; -1 where it did not succeed), ``n_updates`` (S,) and ``train_error``
+    (S,; the final error on ``n_eval`` random-length sequences).
     """
     out_dir = Path(_common().DEFAULT_OUT if out_dir is None else out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lengths, n_test = _test_sizes(p)
     seeds = [int(s) for s in p["seeds"]]
-    if p["subprocess"]:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        n_workers = p["n_workers"] or cores
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(n_workers, len(seeds)))) as pool:
-            outcomes = list(pool.map(lambda seed: _run_seed_in_child(p, seed, out_dir), seeds))
-    else:
-        outcomes = [run_seed(p, seed, out_dir) for seed in seeds]
-    error = np.array([[np.nan if e is None else e for e in o["error_rate"]] for o in outcomes], dtype=float)
-    success = np.array([o["success"] for o in outcomes], dtype=bool)
-    updates = np.array([-1 if o["updates_to_success"] is None else o["updates_to_success"] for o in outcomes])
-    train_error = np.array([o["final_error"] for o in outcomes], dtype=float)
+    results = train_or_load(p, out_dir)
+    errors = [test_errors(p, result, seed) for result, seed in zip(results, seeds, strict=True)]
+    error = np.array([[np.nan if e is None else e for e in row] for row in errors], dtype=float)
     return {
         "test_lengths": lengths,
         "n_test": n_test,
         "train_lengths": np.array(p["train_lengths"]),
         "seeds": np.array(seeds),
         "error_rate": error,
-        "train_success": success,
-        "updates_to_success": updates,
-        "train_error": train_error,
+        "train_success": np.array([r.success for r in results], dtype=bool),
+        "updates_to_success": np.array([-1 if r.updates_to_success is None else r.updates_to_success for r in results]),
+        "n_updates": np.array([r.n_updates for r in results]),
+        "train_error": np.array([r.final_error for r in results], dtype=float),
     }
 
 

@@ -24,7 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "medium", "paper")
 BACKENDS = ("cpu", "cuda")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -59,8 +59,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--preset",
         choices=PRESETS,
         default=None,
-        help="'paper' (full size) or 'quick' (reduced) for every script; default: each script's own "
-        "('paper' for the dynamics figures, 'quick' for the training experiments, whose 'paper' preset takes days)",
+        help="'paper' (full size), 'medium' (hours: the training experiments only) or 'quick' (reduced) for every "
+        "script; default: each script's own ('paper' for the dynamics figures, 'quick' for the training "
+        "experiments, whose 'paper' preset takes days); a preset other than the script's default writes "
+        "NAME_PRESET.png",
     )
     fig.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/figures)")
     fig.add_argument(

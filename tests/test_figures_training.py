@@ -166,15 +166,16 @@ def test_generalization_compute_plot_and_model_reuse(generalization, tmp_path):
         "n_test": 200,
         "n_test_long": 50,
         "long_from": 40,
-        "subprocess": False,
+        "n_workers": 1,
     }
     d = generalization.compute(p, out_dir=tmp_path)
     assert d["error_rate"].shape == (1, 3)
     np.testing.assert_array_equal(d["n_test"], [200, 200, 50])
     np.testing.assert_array_equal(d["train_lengths"], [10, 14])
     assert np.all((d["error_rate"] >= 0) & (d["error_rate"] <= 1))
-    model = tmp_path / "generalization_model.npz"
+    model = tmp_path / "runs" / "generalization_test_seed0.npz"
     assert model.is_file()
+    assert not generalization.checkpoint_path(tmp_path, p).exists()  # removed once the models are saved
 
     # the same settings reuse the saved model (same errors, file untouched); other settings retrain
     stamp = model.stat().st_mtime_ns
@@ -183,7 +184,7 @@ def test_generalization_compute_plot_and_model_reuse(generalization, tmp_path):
     np.testing.assert_array_equal(d2["error_rate"], d["error_rate"])
     generalization.compute({**p, "max_updates": 200}, out_dir=tmp_path)
     assert model.stat().st_mtime_ns != stamp
-    assert generalization.model_path(tmp_path, {**p, "seeds": (0, 3)}, 3).name == "generalization_model_seed3.npz"
+    assert generalization.model_path(tmp_path, {**p, "seeds": (0, 3)}, 3).name == "generalization_test_seed3.npz"
 
     cm = generalization._common()
     with cm.style():
@@ -196,14 +197,20 @@ def test_generalization_compute_plot_and_model_reuse(generalization, tmp_path):
     assert "trained on random lengths in [10, 14]" in fig._suptitle.get_text()
 
 
-@pytest.mark.slow
-def test_generalization_in_child_processes_matches_in_process(generalization, tmp_path):
-    # The default path: each seed trained and tested in a child process with single-threaded BLAS.
+def test_generalization_resumes_an_interrupted_population_from_its_checkpoint(generalization, tmp_path):
+    # An interrupted training leaves the population checkpoint; the next compute continues from it
+    # and ends where an uninterrupted one does.
+    import dynrnn
+
     p = {**generalization.QUICK, "name": "test", "train_lengths": (10, 14), "seeds": (0, 1), "n_units": 8,
          "max_updates": 200, "eval_every": 100, "n_check": 100, "n_eval": 100, "test_lengths": (10, 20),
-         "n_test": 100, "n_test_long": 100}  # fmt: skip
-    child = generalization.compute(p, out_dir=tmp_path / "child")
-    here = generalization.compute({**p, "subprocess": False}, out_dir=tmp_path / "here")
-    for key in child:
-        np.testing.assert_array_equal(child[key], here[key])
-    assert (tmp_path / "child" / "generalization_model_seed1.npz").is_file()
+         "n_test": 100, "n_test_long": 100, "n_workers": 1}  # fmt: skip
+    fresh = generalization.compute(p, out_dir=tmp_path / "fresh")
+    checkpoint = generalization.checkpoint_path(tmp_path / "resumed", p)
+    checkpoint.parent.mkdir(parents=True)
+    halfway = [{**generalization._train_kwargs(p, seed), "max_updates": 100} for seed in p["seeds"]]
+    dynrnn.train_population(halfway, checkpoint=checkpoint, n_threads=1)  # "interrupted" at update 100
+    resumed = generalization.compute(p, out_dir=tmp_path / "resumed")
+    for key in fresh:
+        np.testing.assert_array_equal(resumed[key], fresh[key])
+    assert not checkpoint.exists()
