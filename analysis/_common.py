@@ -55,6 +55,33 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 CSV_MAX_VALUES = 5000
 
 
+def wilson_interval(k, n, z: float = 1.959963984540054):
+    """The Wilson score interval of a success rate: ``k`` successes in ``n`` trials (arrays broadcast).
+
+    Wilson (1927), "Probable inference, the law of succession, and statistical inference": the
+    interval of p whose normal test at level ``z`` (default 1.96, 95 %) accepts k / n,
+    ``(k/n + z^2/2n -+ z sqrt(k/n (1 - k/n)/n + z^2/4n^2)) / (1 + z^2/n)``.  Unlike the Wald interval
+    it stays within [0, 1] and is not empty at 0/n or n/n (0 successes of 5: [0, 0.434]).  Where
+    ``n`` is 0 both ends are NaN.
+
+    Returns
+    -------
+    (low, high) : tuple of ndarray
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"wilson_interval: k must lie in [0, n]; got k={k!r}, n={n!r}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return low, high
+
+
 def make_parser(description: str, *, default_seed: int = 0, default_preset: str = "paper") -> argparse.ArgumentParser:
     """The common command line of a figure script: --preset, --out, --backend, --seed.
 

@@ -24,10 +24,20 @@ Presets:
   and budgets the methods already differ (from the sigmoid init only MSGD-CR learns, at length 10;
   from the tanh inits the successes thin out at 30-40 at different lengths per method), but with
   10,000 updates this is a small-budget version of Fig. 7, not the paper's.
-* ``paper``: 5 seeds, lengths 20, 50, 100, 150, 200, at most 5M updates per run: 225 runs, most of
-  the failing ones taking 5M updates at a few ms each (hours per run), so weeks of CPU time: days to
-  weeks on 2 cores.  Run it on a Dask cluster: set ``PAPER["scheduler"]`` to the scheduler's address
-  (or call ``compute`` with such a preset); the store makes it resumable.
+* ``medium`` (``dynrnn figures --preset medium temporal_order``, written as ``temporal_order_medium``):
+  the paper's grid (lengths 20, 50, 100, 150, 200; 3 inits x 3 methods x 5 seeds: 225 runs) and
+  settings with at most 25,000 updates per run, the largest budget that fits about 2 hours on 2
+  cores: the engine's 1,050 updates/s at T = 100 on 2 cores (benchmarks/RESULTS.md,
+  bench_population) give 45 x 25,000 x (20 + 50 + 100 + 150 + 200) / 100 / 1,050 s = 1.5 h if no
+  run stops early, plus the periodic checks.  The sweep runs populations of 5 and keeps its store in
+  ``runs/temporal_order_medium.sqlite`` (committed), so an interrupted sweep resumes, in a later
+  session too, losing at most the job in flight.
+* ``paper``: 5 seeds, lengths 20, 50, 100, 150, 200, at most 5M updates per run (225 runs).  From the
+  same benchmark: 45 x 5M x 5.2 / 1,050 s = 1.1e6 s, about 13 days on 2 cores if every run used its
+  budget (successful runs stop early).  Run it on a Dask cluster (set ``PAPER["scheduler"]`` to the
+  scheduler's address, or call ``compute`` with such a preset) or on a GPU
+  (``dynrnn.train_population(..., backend="cuda")`` runs one thread block per member); the store
+  makes it resumable.
 
 Run alone (``python analysis/temporal_order.py --preset quick``) or via ``dynrnn figures``.
 """
@@ -60,12 +70,21 @@ PAPER = {
     "success_error": 0.01,
     "scheduler": None,  # None: a local Dask cluster (or process pool); "serial"; or "tcp://host:8786"
     "n_workers": None,  # local workers; None: one per core
+    "population_size": None,  # runs per dynrnn.train_population job; None: the sweep's default
 }
 QUICK = {**PAPER, "name": "quick", "lengths": (10, 20, 30, 40), "seeds": (0, 1, 2, 3, 4), "max_updates": 10_000}
+MEDIUM = {
+    **PAPER,
+    "name": "medium",
+    "max_updates": 25_000,  # the largest budget whose grid takes about 2 h on 2 cores (module docstring)
+    "population_size": 5,  # small jobs: an interrupted sweep loses at most one job per worker
+}
 FULL = PAPER  # house-style name for the full-size preset
-PRESETS = {"paper": PAPER, "quick": QUICK}
+PRESETS = {"paper": PAPER, "medium": MEDIUM, "quick": QUICK}
 STEM = "temporal_order"
-STORE_NAME = "temporal_order.sqlite"
+STORE_NAME = "temporal_order.sqlite"  # the quick preset's store (not committed)
+RUN_FIELDS = ("init", "method", "length", "seed", "success", "updates_to_success", "n_updates", "final_error",
+              "best_error", "diverged", "status")  # fmt: skip
 # Settings passed to every dynrnn.train run of the sweep (alpha is per method, see _sweeps).
 TRAIN_SETTINGS = ("n_units", "batch_size", "lr", "threshold", "max_updates", "eval_every", "n_check", "n_eval",
                   "success_error")  # fmt: skip
@@ -126,26 +145,64 @@ def _grid_records(db, p: dict) -> list[dict]:
     return [r for r in load_runs(db) if r["key"] in keys]
 
 
+def store_path(out_dir, p: dict) -> Path:
+    """The run store of ``p``: ``<out>/temporal_order.sqlite`` (quick), else ``runs/temporal_order_<preset>.sqlite``.
+
+    The longer presets keep their store under ``runs/``, which is committed, so that a sweep of
+    hours resumes in a later session (or on another machine) from the runs already finished.
+    """
+    out_dir = Path(out_dir)
+    return out_dir / STORE_NAME if p["name"] == "quick" else out_dir / "runs" / f"{STEM}_{p['name']}.sqlite"
+
+
+def runs_csv_path(out_dir, p: dict) -> Path:
+    """Where the per-run table of preset ``p`` is written (next to the figure)."""
+    stem = STEM if p["name"] == "quick" else f"{STEM}_{p['name']}"
+    return Path(out_dir) / f"{stem}_runs.csv"
+
+
+def write_runs_csv(path, records) -> Path:
+    """One row per finished run of the grid: `RUN_FIELDS` (updates to success, final error, diverged...)."""
+    import csv
+
+    rows = sorted(records, key=lambda r: (INITS.index(r["init"]) if r["init"] in INITS else 9, r["method"],
+                                          int(r["length"]), int(r["seed"])))  # fmt: skip
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(RUN_FIELDS)
+        for r in rows:
+            writer.writerow(["" if r.get(k) is None else r.get(k) for k in RUN_FIELDS])
+    return Path(path)
+
+
 def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
     """Run (or resume) the sweep into ``<out_dir>/temporal_order.sqlite``, then count successes from the store.
 
     ``backend`` is recorded only: training runs on the CPU kernels.  Returns the plotted arrays:
     ``lengths`` (L,), and, indexed by (init, method, length) in the order of ``p["inits"]`` and
     ``p["methods"]``, ``success_rate`` (successes / finished runs; NaN where none finished),
-    ``n_success`` and ``n_runs`` (finished runs), and ``n_failed`` (runs that raised: not counted).
+    ``ci_low`` and ``ci_high`` (its Wilson 95 % interval), ``n_success`` and ``n_runs`` (finished
+    runs), and ``n_failed`` (runs that raised: not counted).  The per-run table is written to
+    `runs_csv_path`.
     """
     import dynrnn
 
     out_dir = Path(_common().DEFAULT_OUT if out_dir is None else out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    db = out_dir / STORE_NAME
+    db = store_path(out_dir, p)
+    db.parent.mkdir(parents=True, exist_ok=True)
     for call in _sweeps(p):
-        dynrnn.sweep(db, **call, scheduler=p["scheduler"], n_workers=p["n_workers"])
+        dynrnn.sweep(db, **call, scheduler=p["scheduler"], n_workers=p["n_workers"],
+                     population_size=p.get("population_size"))  # fmt: skip
 
     inits, methods, lengths = list(p["inits"]), list(p["methods"]), [int(n) for n in p["lengths"]]
     shape = (len(inits), len(methods), len(lengths))
     n_success, n_runs, n_failed = np.zeros(shape, int), np.zeros(shape, int), np.zeros(shape, int)
-    for r in _grid_records(db, p):
+    records = _grid_records(db, p)
+    write_runs_csv(
+        runs_csv_path(out_dir, p), [{**r, "length": int(r["length"])} for r in records if r["status"] == "ok"]
+    )
+    for r in records:
         i, j, k = inits.index(r["init"]), methods.index(r["method"]), lengths.index(int(r["length"]))
         if r["status"] == "ok":
             n_runs[i, j, k] += 1
@@ -154,9 +211,12 @@ def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
             n_failed[i, j, k] += 1
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n_runs > 0, n_success / np.maximum(n_runs, 1), np.nan)
+    low, high = _common().wilson_interval(n_success, n_runs)
     return {
         "lengths": np.array(lengths),
         "success_rate": rate,
+        "ci_low": low,
+        "ci_high": high,
         "n_success": n_success,
         "n_runs": n_runs,
         "n_failed": n_failed,
@@ -176,6 +236,12 @@ def _preset_text(p: dict) -> str:
     )
 
 
+def _dodge(lengths, n_methods: int) -> float:
+    """A small x offset between the methods' points (their intervals would overlap at the same x)."""
+    span = float(lengths[-1] - lengths[0]) if len(lengths) > 1 else 1.0
+    return 0.012 * span * 3 / max(n_methods, 1)
+
+
 def plot(d: dict, p: dict):
     """Three panels (sigmoid, basic tanh, smart tanh): success rate against length, one curve per method."""
     cm = _common()
@@ -185,16 +251,23 @@ def plot(d: dict, p: dict):
     axes = np.atleast_1d(axes)
     lengths = d["lengths"]
     for i, (ax, init) in enumerate(zip(axes, inits, strict=True)):
+        offset = _dodge(lengths, len(methods))
         for j, method in enumerate(methods):
-            ax.plot(lengths, d["success_rate"][i, j], label=method, clip_on=False, **METHOD_STYLE[method])
+            x = lengths + (j - (len(methods) - 1) / 2) * offset
+            rate = d["success_rate"][i, j]
+            ax.plot(x, rate, label=method, clip_on=False, **METHOD_STYLE[method])
+            if "ci_low" in d:  # the Wilson 95 % interval of each rate, dodged so the three stay apart
+                yerr = np.vstack([rate - d["ci_low"][i, j], d["ci_high"][i, j] - rate])
+                ax.errorbar(x, rate, yerr=yerr, fmt="none", ecolor=METHOD_STYLE[method]["color"], elinewidth=1.0,
+                            capsize=2.5, alpha=0.75, clip_on=False)  # fmt: skip
         ax.set_title(f"({'abc'[i]}) {INIT_TITLES.get(init, init)}")
         ax.set_xlabel("sequence length $T$")
-        ax.set_xticks(lengths)
+        ax.set_xticks(lengths, [str(n) for n in lengths], rotation=0, fontsize="small")
         pad = 0.06 * (lengths[-1] - lengths[0]) if len(lengths) > 1 else 1.0
         ax.set_xlim(lengths[0] - pad, lengths[-1] + pad)
         ax.set_ylim(-0.04, 1.04)
         ax.grid(True, axis="y", color="0.88", lw=0.8)
-    axes[0].set_ylabel(f"success rate ({len(p['seeds'])} seeds)")
+    axes[0].set_ylabel(f"success rate ({len(p['seeds'])} seeds; bars: Wilson 95 %)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(methods))
     failed = int(np.sum(d["n_failed"]))

@@ -1,5 +1,6 @@
 """The training figure scripts analysis/temporal_order.py and analysis/generalization.py, on tiny presets."""
 
+import csv
 import importlib.util
 import json
 import sys
@@ -102,8 +103,13 @@ def test_temporal_order_compute_plot_save_and_resume(temporal_order, tmp_path):
     np.testing.assert_array_equal(d["n_failed"], 0)
     assert np.all((d["success_rate"] >= 0) & (d["success_rate"] <= 1))
     np.testing.assert_array_equal(d["success_rate"], d["n_success"] / d["n_runs"])
+    low, high = temporal_order._common().wilson_interval(d["n_success"], d["n_runs"])
+    np.testing.assert_array_equal(d["ci_low"], low)
+    np.testing.assert_array_equal(d["ci_high"], high)
+    assert np.all((d["ci_low"] <= d["success_rate"]) & (d["success_rate"] <= d["ci_high"]))
 
-    db = tmp_path / "temporal_order.sqlite"
+    db = temporal_order.store_path(tmp_path, p)
+    assert db == tmp_path / "runs" / "temporal_order_test.sqlite"  # presets other than quick: under runs/
     records = load_runs(db)
     assert len(records) == 8 and len({r["key"] for r in records}) == 8
     # the counts are those of the store
@@ -112,6 +118,15 @@ def test_temporal_order_compute_plot_save_and_resume(temporal_order, tmp_path):
         k = [10, 12].index(int(r["length"]))
         assert d["n_success"][i, j, k] == int(r["success"])
         assert r["config"]["n_units"] == 8 and "alpha" not in r["config"]  # alpha 4 = train's default
+    # the per-run table next to the figure: one row per finished run, with the store's values
+    with open(temporal_order.runs_csv_path(tmp_path, p)) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 8 and tuple(rows[0]) == temporal_order.RUN_FIELDS
+    by_key = {(r["init"], r["method"], int(r["length"]), int(r["seed"])): r for r in records}
+    for row in rows:
+        r = by_key[(row["init"], row["method"], int(row["length"]), int(row["seed"]))]
+        assert row["success"] == str(r["success"]) and int(row["n_updates"]) == r["n_updates"]
+        assert float(row["final_error"]) == r["final_error"]
 
     # a rerun skips the finished runs: nothing is trained again, nothing duplicated
     stamps = {r["key"]: r["finished_at"] for r in records}
@@ -146,7 +161,7 @@ def test_temporal_order_other_alpha_runs_a_second_sweep(temporal_order, tmp_path
     p = _tiny_temporal_order(temporal_order, alpha=2.0, inits=("smart_tanh",), lengths=(10,), max_updates=100)
     d = temporal_order.compute(p, out_dir=tmp_path)
     np.testing.assert_array_equal(d["n_runs"], 1)
-    alphas = {r["method"]: r["config"].get("alpha") for r in load_runs(tmp_path / "temporal_order.sqlite")}
+    alphas = {r["method"]: r["config"].get("alpha") for r in load_runs(temporal_order.store_path(tmp_path, p))}
     assert alphas == {"MSGD": None, "MSGD-CR": 2.0}
     assert "authors' code" in temporal_order._preset_text(p)
 
@@ -214,3 +229,26 @@ def test_generalization_resumes_an_interrupted_population_from_its_checkpoint(ge
     for key in fresh:
         np.testing.assert_array_equal(resumed[key], fresh[key])
     assert not checkpoint.exists()
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [  # Wilson (1927) score intervals at 95 %, as tabulated (e.g. Brown, Cai & DasGupta 2001; R binom.confint)
+        (0, 5, 0.0, 0.4345),
+        (5, 5, 0.5655, 1.0),
+        (2, 5, 0.1176, 0.7693),
+        (1, 10, 0.0179, 0.4042),
+        (50, 100, 0.4038, 0.5962),
+    ],
+)
+def test_wilson_interval_against_table_values(temporal_order, k, n, low, high):
+    lo, hi = temporal_order._common().wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
+
+
+def test_wilson_interval_edge_cases(temporal_order):
+    cm = temporal_order._common()
+    lo, hi = cm.wilson_interval([0, 3], [0, 3])
+    assert np.isnan(lo[0]) and np.isnan(hi[0]) and hi[1] == 1.0
+    with pytest.raises(ValueError, match="k must lie in"):
+        cm.wilson_interval(6, 5)
