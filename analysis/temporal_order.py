@@ -239,7 +239,7 @@ def _preset_text(p: dict) -> str:
 def _dodge(lengths, n_methods: int) -> float:
     """A small x offset between the methods' points (their intervals would overlap at the same x)."""
     span = float(lengths[-1] - lengths[0]) if len(lengths) > 1 else 1.0
-    return 0.012 * span * 3 / max(n_methods, 1)
+    return 0.025 * span * 3 / max(n_methods, 1)
 
 
 def plot(d: dict, p: dict):
