@@ -96,7 +96,7 @@ def orbit_grid(backend):
     from dynrnn import iterate_grid
 
     def run(values, starts, n_transient, n_keep, flat):
-        res = iterate_grid(*flat, n_transient + n_keep, activation="logistic", n_keep=n_keep, backend=backend)
+        res = iterate_grid(*flat, n_steps=n_transient + n_keep, activation="logistic", n_keep=n_keep, backend=backend)
         return (np.asarray(res.x).reshape(values.size, starts.shape[0], n_keep),)
 
     return run
