@@ -39,9 +39,9 @@ Presets:
 
 * ``quick`` (the default, and what ``dynrnn figures`` runs): 5 seeds, both methods, every task, the
   settings above, but random lengths in [10, 30], memorization at T = 10 and 20 only, and at most 1,000
-  updates per run; length-500 tests on 1,000 sequences.  83 s of CPU time (2.7 min of wall time on one
-  core shared with another process), so about a minute on 2 free cores.  It exercises the pipeline and does
-  NOT test the paper's claims: at 1,000 updates no run succeeds (the figure says so).
+  updates per run; length-500 tests on 1,000 sequences.  83-95 s of CPU time (2.7 and 5.7 min of wall time
+  on one core shared with other processes), so 1-1.5 minutes on 2 free cores.  It exercises the pipeline and
+  does NOT test the paper's claims: at 1,000 updates no run succeeds (the figure says so).
 * ``medium`` (``dynrnn figures --preset medium other_tasks``, written as ``other_tasks_medium``): the
   whole protocol (6 tasks, memorization at 50, 100, 150, 200: 12 groups, 120 runs), at most 25,000
   updates per run.  Measured cost of one update of one run (one member of a population of 10, one thread,
