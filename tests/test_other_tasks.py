@@ -178,3 +178,19 @@ def test_a_group_resumes_from_its_checkpoint(other_tasks, tmp_path):
     for key in fresh:
         np.testing.assert_array_equal(resumed[key], fresh[key])
     assert not checkpoint.exists()
+
+
+def test_committed_quick_outputs_hold_the_table(other_tasks):
+    # figures/other_tasks.{png,json,csv,md}: the quick preset's 8 groups x 2 methods, the CSV matching the JSON
+    import csv
+
+    figures = ANALYSIS.parent / "figures"
+    record = json.loads((figures / "other_tasks.json").read_text())
+    assert record["preset"] == "quick" and (figures / "other_tasks.png").is_file()
+    assert record["arrays"]["n_success"]["shape"] == [len(other_tasks.groups(other_tasks.QUICK)), 2]
+    with open(figures / "other_tasks.csv", newline="") as f:
+        n_success = [float(row["value"]) for row in csv.DictReader(f) if row["array"] == "n_success"]
+    assert len(n_success) == 16 and min(n_success) == record["arrays"]["n_success"]["min"]
+    table = (figures / "other_tasks.md").read_text()
+    assert "`quick` preset" in table
+    assert len([line for line in table.splitlines() if line.startswith("| ")]) == 1 + 8 + 1 + 4
