@@ -82,6 +82,32 @@ def wilson_interval(k, n, z: float = 1.959963984540054):
     return low, high
 
 
+def _same_setting(a, b) -> bool:
+    """Two saved settings agree (a tuple read back from JSON is a list)."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
+    return a == b
+
+
+def load_trained(path, kwargs: dict):
+    """The `dynrnn.TrainResult` saved at ``path`` if it was trained with the ``dynrnn.train`` settings ``kwargs``.
+
+    None when there is no such file, it is not a readable result, or a setting differs: the caller
+    then trains (again).  The training experiments keep their finished runs this way, so a rerun
+    only re-evaluates and re-plots.
+    """
+    from dynrnn.results.training import TrainResult
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        saved = TrainResult.load(path)
+    except ValueError:
+        return None
+    return saved if all(_same_setting(saved.config.get(k), v) for k, v in kwargs.items()) else None
+
+
 def make_parser(description: str, *, default_seed: int = 0, default_preset: str = "paper") -> argparse.ArgumentParser:
     """The common command line of a figure script: --preset, --out, --backend, --seed.
 

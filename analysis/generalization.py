@@ -117,25 +117,6 @@ def _train_kwargs(p: dict, seed: int) -> dict:
     return kwargs
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
-    return a == b
-
-
-def _load_if_trained(path: Path, kwargs: dict):
-    """The `TrainResult` saved at ``path`` if it was trained with ``kwargs``, else None."""
-    from dynrnn.results.training import TrainResult
-
-    if not path.is_file():
-        return None
-    try:
-        saved = TrainResult.load(path)
-    except ValueError:
-        return None
-    return saved if all(_same(saved.config.get(k), v) for k, v in kwargs.items()) else None
-
-
 def train_or_load(p: dict, out_dir) -> list:
     """One `TrainResult` per seed: the saved models if they match ``p``, else train all seeds as one population.
 
@@ -150,7 +131,7 @@ def train_or_load(p: dict, out_dir) -> list:
     seeds = [int(s) for s in p["seeds"]]
     kwargs = [_train_kwargs(p, seed) for seed in seeds]
     paths = [model_path(out_dir, p, seed) for seed in seeds]
-    saved = [_load_if_trained(path, kw) for path, kw in zip(paths, kwargs, strict=True)]
+    saved = [_common().load_trained(path, kw) for path, kw in zip(paths, kwargs, strict=True)]
     if all(r is not None for r in saved):
         return saved
     checkpoint = checkpoint_path(out_dir, p)

@@ -187,25 +187,6 @@ def train_kwargs(p: dict, group: dict, method: str, seed: int) -> dict:
     return kwargs
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        return isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
-    return a == b
-
-
-def _load_if_trained(path: Path, kwargs: dict):
-    """The `TrainResult` saved at ``path`` if it was trained with ``kwargs``, else None."""
-    import dynrnn
-
-    if not path.is_file():
-        return None
-    try:
-        saved = dynrnn.TrainResult.load(path)
-    except ValueError:
-        return None
-    return saved if all(_same(saved.config.get(k), v) for k, v in kwargs.items()) else None
-
-
 def train_or_load(p: dict, group: dict, out_dir, backend: str = "cpu") -> dict:
     """``{(method, seed): TrainResult}`` of a group: the saved runs that match ``p``; the others trained together.
 
@@ -219,7 +200,7 @@ def train_or_load(p: dict, group: dict, out_dir, backend: str = "cpu") -> dict:
     keys = [(method, int(seed)) for method in p["methods"] for seed in p["seeds"]]
     kwargs = {key: train_kwargs(p, group, *key) for key in keys}
     paths = {key: model_path(out_dir, p, group, key[1], key[0]) for key in keys}
-    results = {key: _load_if_trained(paths[key], kwargs[key]) for key in keys}
+    results = {key: _common().load_trained(paths[key], kwargs[key]) for key in keys}
     missing = [key for key in keys if results[key] is None]
     if missing:
         checkpoint = checkpoint_path(out_dir, p, group)

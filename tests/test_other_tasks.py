@@ -115,7 +115,8 @@ def test_table_counts_figure_and_reuse_of_saved_runs(other_tasks, tmp_path):
     assert len(models) == 3 * 2 * 2
     assert not list(runs.glob("*checkpoint*"))  # removed once the runs are saved
     model = other_tasks.model_path(tmp_path, p, other_tasks.groups(p)[1], 1, "MSGD-CR")
-    saved = other_tasks._load_if_trained(model, other_tasks.train_kwargs(p, other_tasks.groups(p)[1], "MSGD-CR", 1))
+    kwargs = other_tasks.train_kwargs(p, other_tasks.groups(p)[1], "MSGD-CR", 1)
+    saved = other_tasks._common().load_trained(model, kwargs)
     assert saved is not None and saved.config["task_options"] == {"n_values": 2, "n_pos": 5}
     assert saved.config["length"] == 5
 
