@@ -353,8 +353,9 @@ def _add_train_parser(sub) -> None:
         "temporal-order settings (50 units, lr 0.01, batch 20, threshold 1, alpha 4 for MSGD-CR).",
     )
     tr.add_argument("--task", required=True, help="temporal_order, temporal_order_3bit, addition, multiplication, "
-                    "permutation or memorization")  # fmt: skip
-    tr.add_argument("--init", default="smart_tanh", help="sigmoid, basic_tanh or smart_tanh (default smart_tanh)")
+                    "permutation, memorization, copy or le_adding")  # fmt: skip
+    tr.add_argument("--init", default="smart_tanh",
+                    help="sigmoid, basic_tanh, smart_tanh, irnn or orthogonal (default smart_tanh)")  # fmt: skip
     tr.add_argument("--method", default="MSGD-CR", help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR)")
     tr.add_argument("--length", required=True, help="sequence length L, or MIN-MAX for a new length per update")
     tr.add_argument("--seed", type=int, default=0)
@@ -434,7 +435,8 @@ def _add_sweep_parser(sub) -> None:
     )
     sw.add_argument("--db", type=Path, required=True, help="SQLite run store (created if missing)")
     sw.add_argument("--task", nargs="+", metavar="NAME", help="tasks (default: temporal_order)")
-    sw.add_argument("--init", nargs="+", metavar="NAME", help="initializations (default: all three)")
+    sw.add_argument("--init", nargs="+", metavar="NAME",
+                    help="initializations (default: the paper's three; also irnn, orthogonal)")  # fmt: skip
     sw.add_argument("--method", nargs="+", metavar="NAME", help="MSGD, MSGD-C, MSGD-CR (default: all three)")
     sw.add_argument("--length", nargs="+", metavar="L", help="lengths: N, or MIN-MAX for random lengths (default: 50)")
     sw.add_argument("--seed", nargs="+", type=int, metavar="S", help="seeds (default: 0)")

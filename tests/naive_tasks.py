@@ -1,6 +1,7 @@
-"""Independent reference for dynrnn.tasks: the six generators and the error rule, one sequence at a time.
+"""Independent reference for dynrnn.tasks: the eight generators and the error rules, one sequence at a time.
 
-Written from the description of the authors' generators (paper.md Sec. 5.3-5.4), with plain loops.
+Written from the description of the authors' generators (paper.md Sec. 5.3-5.4), and of the copy task
+(Arjovsky et al. 2016, Sec. 4.1) and the adding problem of Le et al. (2015, Sec. 4.1), with plain loops.
 Each generator draws from ``rng`` exactly what the documented draw order says (the same calls
 with the same sizes), so a batch from dynrnn with the same seed must be identical.  Returns
 ``(inputs, targets)`` with ``inputs`` of shape (T, B, m).  Imports nothing from dynrnn.
@@ -108,6 +109,39 @@ def memorization(batch_size, length, rng, n_values=5, n_pos=10):
     return inputs, targets
 
 
+def copy(batch_size, length, rng):
+    """Arjovsky et al. (2016): 10 symbols from 1..8, T - 1 blanks (0), the delimiter 9, 10 blanks; recall at the end."""
+    data = rng.integers(8, size=(10, batch_size)) + 1
+    n_steps = length + 20
+    inputs = np.zeros((n_steps, batch_size, 10))
+    targets = np.zeros((n_steps, batch_size), dtype=np.int64)
+    for i in range(batch_size):
+        sequence = [int(s) for s in data[:, i]] + [0] * (length - 1) + [9] + [0] * 10
+        assert len(sequence) == n_steps
+        for t in range(n_steps):
+            inputs[t, i, sequence[t]] = 1.0
+        for k in range(10):
+            targets[length + 10 + k, i] = data[k, i]
+    return inputs, targets
+
+
+def le_adding(batch_size, length, rng):
+    """Le et al. (2015): values on channel 0, one marker (channel 1) in each half; the target is the plain sum."""
+    half = length // 2
+    p0 = rng.integers(half, size=batch_size)
+    p1 = rng.integers(length - half, size=batch_size) + half
+    values = rng.random((length, batch_size))
+    inputs = np.zeros((length, batch_size, 2))
+    targets = np.zeros((batch_size, 1))
+    for i in range(batch_size):
+        for t in range(length):
+            inputs[t, i, 0] = values[t, i]
+            if t == p0[i] or t == p1[i]:
+                inputs[t, i, 1] = 1.0
+        targets[i, 0] = values[p0[i], i] + values[p1[i], i]
+    return inputs, targets
+
+
 def sequence_errors(error_kind, targets, outputs):
     """Per-sequence errors, sequence by sequence, from (T_s, B, q) outputs."""
     n_seq = outputs.shape[1]
@@ -122,6 +156,12 @@ def sequence_errors(error_kind, targets, outputs):
             errors[i] = total > 0.04
         elif error_kind == "argmax":
             errors[i] = int(np.argmax(outputs[-1, i])) != int(targets[i])
+        elif error_kind == "recall_argmax":  # the steps whose label is not the blank 0
+            errors[i] = any(
+                int(np.argmax(outputs[t, i])) != int(targets[t, i])
+                for t in range(outputs.shape[0])
+                if int(targets[t, i]) != 0
+            )
         else:  # any_argmax
             errors[i] = any(int(np.argmax(outputs[t, i])) != int(targets[t, i]) for t in range(outputs.shape[0]))
     return errors

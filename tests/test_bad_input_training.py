@@ -82,7 +82,29 @@ CASES = [
         ValueError,
         "n_values=1000000000000",
     ),  # fmt: skip
+    ("tasks.copy(length=0)", dynrnn.tasks.copy, dict(batch_size=4, length=0), ValueError, "length must be >= 1"),
+    (
+        "tasks.le_adding(length=1)",
+        dynrnn.tasks.le_adding,
+        dict(batch_size=4, length=1),
+        ValueError,
+        "length must be >= 2 for le_adding \\(one marker in each half\\)",
+    ),  # fmt: skip
     # --- init_network: a documented cap on n_units, memory for the rest
+    (
+        "init_network(name='unitary')",
+        dynrnn.init_network,
+        dict(name="unitary", n_units=5, n_inputs=6, n_outputs=4),
+        ValueError,
+        "name must be one of 'sigmoid', 'basic_tanh', 'smart_tanh', 'irnn', 'orthogonal'; got 'unitary'",
+    ),  # fmt: skip
+    (
+        "init_network(orthogonal, n_units=3e4)",
+        dynrnn.init_network,
+        dict(name="orthogonal", n_units=30000, n_inputs=6, n_outputs=4),
+        ValueError,
+        "n_units",
+    ),  # fmt: skip
     (
         "init_network(n_units=3e4)",
         dynrnn.init_network,
@@ -135,6 +157,7 @@ CASES = [
         ValueError,
         "task_options",
     ),  # fmt: skip
+    ("train(init='unitary')", dynrnn.train, _with(TINY, init="unitary"), ValueError, "init must be one of .*'irnn'"),
     ("train(checkpoint=5)", dynrnn.train, _with(TINY, checkpoint=5), TypeError, "checkpoint"),
     (
         "train(checkpoint=<missing folder>)",

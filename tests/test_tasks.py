@@ -1,4 +1,4 @@
-"""dynrnn.tasks: the six pathological tasks against a plain-loop reference, their statistics, scoring, bad input."""
+"""dynrnn.tasks: the paper's six tasks, copy and le_adding against a plain-loop reference; statistics, scoring."""
 
 import dataclasses
 
@@ -12,7 +12,16 @@ from numpy.testing import assert_array_equal
 import dynrnn
 from dynrnn import tasks
 
-NAMES = ("temporal_order", "temporal_order_3bit", "addition", "multiplication", "permutation", "memorization")
+NAMES = (
+    "temporal_order",
+    "temporal_order_3bit",
+    "addition",
+    "multiplication",
+    "permutation",
+    "memorization",
+    "copy",
+    "le_adding",
+)
 # The layout each task promises: n_inputs, n_outputs, loss, at, error_kind
 LAYOUT = {
     "temporal_order": (6, 4, "cross_entropy", "last", "argmax"),
@@ -21,8 +30,10 @@ LAYOUT = {
     "multiplication": (2, 1, "readout_squared_error", "last", "squared_error"),
     "permutation": (100, 100, "cross_entropy", "last", "argmax"),
     "memorization": (7, 6, "cross_entropy", "every", "any_argmax"),
+    "copy": (10, 9, "cross_entropy", "every", "recall_argmax"),
+    "le_adding": (2, 1, "readout_squared_error", "last", "squared_error"),
 }
-MIN_LENGTH = {"temporal_order": 10, "temporal_order_3bit": 10, "addition": 10, "multiplication": 10}
+MIN_LENGTH = {"temporal_order": 10, "temporal_order_3bit": 10, "addition": 10, "multiplication": 10, "le_adding": 2}
 
 
 def windows(length, starts):
@@ -44,6 +55,22 @@ def test_matches_naive(name, batch_size, length, seed):
     batch = tasks.get_task(name)(batch_size, length, rng=np.random.default_rng(seed))
     inputs, targets = getattr(naive, name)(batch_size, length, np.random.default_rng(seed))
     assert batch.inputs.dtype == np.float64
+    assert_array_equal(batch.inputs, inputs)
+    assert_array_equal(batch.targets, targets)
+    assert batch.targets.dtype.kind == ("f" if batch.loss == "readout_squared_error" else "i")
+    assert (batch.n_inputs, batch.n_outputs, batch.loss, batch.at, batch.error_kind) == LAYOUT[name]
+    assert (batch.task, batch.length, batch.batch_size, batch.n_steps) == (name, length, batch_size, len(inputs))
+
+
+@given(
+    name=st.sampled_from(["copy", "le_adding"]),
+    batch_size=st.integers(1, 5),
+    length=st.integers(2, 60),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_later_tasks_match_naive(name, batch_size, length, seed):
+    batch = tasks.get_task(name)(batch_size, length, rng=seed)
+    inputs, targets = getattr(naive, name)(batch_size, length, np.random.default_rng(seed))
     assert_array_equal(batch.inputs, inputs)
     assert_array_equal(batch.targets, targets)
     assert batch.targets.dtype.kind == ("f" if batch.loss == "readout_squared_error" else "i")
@@ -148,6 +175,50 @@ def test_memorization_variants():
     assert set(patterns) == set(range(32))  # every one of the 32 patterns turns up
 
 
+def test_copy_rules():
+    for length in (1, 2, 3, 10, 57, 200):
+        batch = tasks.copy(40, length, rng=length)
+        T = length + 20
+        assert batch.inputs.shape == (T, 40, 10) and batch.targets.shape == (T, 40)
+        assert_array_equal(batch.inputs.sum(axis=2), 1.0)  # one-hot
+        symbols = batch.inputs.argmax(axis=2)
+        data = symbols[:10]
+        assert data.min() >= 1 and data.max() <= 8  # the data: 10 symbols from {1, ..., 8}
+        assert_array_equal(symbols[10 : length + 9], 0)  # T - 1 blanks
+        assert_array_equal(symbols[length + 9], 9)  # the delimiter, at the T-th step after the data
+        assert_array_equal(symbols[length + 10 :], 0)  # 10 blanks
+        assert_array_equal(batch.targets[: length + 10], 0)  # blank targets for T + 10 steps
+        assert_array_equal(batch.targets[length + 10 :], data)  # then the data, in order
+        assert batch.targets.max() < batch.n_outputs
+
+
+def test_le_adding_rules():
+    for length in (2, 3, 4, 5, 10, 11, 57, 150, 400):
+        batch = tasks.le_adding(32, length, rng=length)
+        half = length // 2
+        assert batch.n_steps == length and batch.inputs.shape == (length, 32, 2) and batch.targets.shape == (32, 1)
+        values, marker = batch.inputs[:, :, 0], batch.inputs[:, :, 1]
+        assert np.all((values >= 0) & (values < 1))
+        assert np.all((marker == 0) | (marker == 1))
+        assert_array_equal(marker[:half].sum(axis=0), 1)  # one marker in the first half
+        assert_array_equal(marker[half:].sum(axis=0), 1)  # and one in the second
+        marked = values.T[marker.T == 1].reshape(32, 2)
+        np.testing.assert_allclose(batch.targets[:, 0], marked.sum(axis=1), rtol=1e-15, atol=0)  # the plain sum
+        assert np.all((batch.targets >= 0) & (batch.targets < 2))
+
+
+def test_copy_scores_only_the_recall_steps():
+    batch = tasks.copy(3, 4, rng=0)
+    perfect = np.eye(9)[batch.targets]  # (24, 3, 9)
+    wrong_blank = perfect.copy()
+    wrong_blank[5, 0] = np.eye(9)[3]  # a wrong prediction at a blank step does not count
+    wrong_recall = perfect.copy()
+    wrong_recall[-3, 1] = np.eye(9)[0]  # a blank predicted at a recall step does
+    for outputs, expected in ((perfect, [False] * 3), (wrong_blank, [False] * 3), (wrong_recall, [False, True, False])):
+        assert_array_equal(tasks.sequence_errors(batch, outputs), expected)
+        assert_array_equal(naive.sequence_errors("recall_argmax", batch.targets, outputs), expected)
+
+
 # ----------------------------------------------------------------------------- statistics
 
 
@@ -165,6 +236,41 @@ def test_classes_balanced():
     assert_balanced(tasks.permutation(20000, 3, rng=3).targets, 2)
     mem = tasks.memorization(4000, 2, rng=4, n_values=5, n_pos=10)
     assert_balanced(mem.inputs[:10].argmax(axis=2), 5)  # 40,000 pattern symbols
+
+
+def test_copy_data_uniform_and_the_memoryless_baseline():
+    length = 30
+    batch = tasks.copy(5000, length, rng=7)
+    assert_balanced(batch.inputs[:10].argmax(axis=2) - 1, 8)  # 50,000 data symbols, uniform on {1, ..., 8}
+    # The memoryless strategy: the blank for T + 10 steps, then 1..8 with probability 1/8 each.
+    log_p = np.full((length + 20, 9), -np.inf)
+    log_p[: length + 10, 0] = 0.0
+    log_p[length + 10 :, 1:] = -np.log(8.0)
+    per_step = -log_p[np.arange(length + 20)[:, None], batch.targets]  # (T + 20, B)
+    assert np.isfinite(per_step).all()
+    np.testing.assert_allclose(per_step.mean(), 10 * np.log(8) / (length + 20), rtol=1e-12)
+    # Its outputs (logits = log p, made finite) get every sequence wrong unless all 10 guesses hit (p = 8**-10).
+    logits = np.broadcast_to(np.maximum(log_p, -50.0)[:, None], (length + 20, 5000, 9))
+    assert tasks.sequence_errors(batch, logits).mean() > 0.999
+
+
+def test_le_adding_positions_uniform_and_the_constant_baseline():
+    length = 100
+    batch = tasks.le_adding(40000, length, rng=8)
+    marker = batch.inputs[:, :, 1]
+    assert_balanced(marker[:50].argmax(axis=0), 50)  # p0 uniform on the first half
+    assert_balanced(marker[50:].argmax(axis=0), 50)  # p1 uniform on the second half
+    values = batch.inputs[:, :, 0]
+    assert abs(values.mean() - 0.5) < 4 * np.sqrt(1 / 12 / values.size)
+    # Predicting the constant 1: MSE = Var(U + U') = 1/6 (Le et al.: "0.1767"); wrong when |y - t| > 0.2.
+    t = batch.targets[:, 0]
+    mse = np.mean((t - 1.0) ** 2)
+    sd = np.std((t - 1.0) ** 2) / np.sqrt(t.size)
+    assert abs(mse - 1 / 6) < 4 * sd and abs(mse - 0.167) < 0.005
+    assert abs(t.mean() - 1.0) < 4 * np.sqrt(1 / 6 / t.size)
+    constant = np.ones((1, t.size, 1))
+    rate = tasks.sequence_errors(batch, constant).mean()
+    assert abs(rate - 0.64) < 4 * np.sqrt(0.64 * 0.36 / t.size)  # P(|U + U' - 1| > 0.2) = 0.8**2
 
 
 def test_positions_and_distractors_uniform():
@@ -250,7 +356,8 @@ def test_sequence_errors(name, rng):
         wrong[0, 4, 0] = np.nan
         expected = [False, False, True, False, True, False]
     else:
-        t = T_s - 1 if batch.at == "last" else 0  # memorization: a blank step counts too
+        # memorization: a blank step counts too; copy: only the recall steps (the last 10) count
+        t = T_s - 1 if batch.at == "last" or batch.error_kind == "recall_argmax" else 0
         for i in (2, 3):
             c = batch.targets.reshape(T_s, B)[t, i]
             wrong[t, i, c] = 0.0
@@ -274,7 +381,7 @@ def test_sequence_errors_matches_naive(seed, name, scale):
     outputs = scale * rng.standard_normal((T_s, batch.batch_size, batch.n_outputs))
     if batch.error_kind == "squared_error":
         outputs = batch.targets[None] + 0.2 * scale * rng.standard_normal(outputs.shape)
-    elif batch.error_kind == "any_argmax":  # mostly right, so that not every sequence is wrong
+    elif batch.at == "every":  # mostly right, so that not every sequence is wrong
         outputs += 3 * np.eye(batch.n_outputs)[batch.targets] * (rng.random(batch.targets.shape) < 0.97)[..., None]
     assert_array_equal(
         tasks.sequence_errors(batch, outputs), naive.sequence_errors(batch.error_kind, batch.targets, outputs)
@@ -344,7 +451,7 @@ def test_bad_memorization_options():
 
 
 def test_bad_get_task():
-    with pytest.raises(ValueError, match="name must be one of 'temporal_order'.*'memorization'; got 'adding'"):
+    with pytest.raises(ValueError, match="name must be one of 'temporal_order'.*'copy', 'le_adding'; got 'adding'"):
         tasks.get_task("adding")
     with pytest.raises(ValueError, match="name"):
         tasks.get_task(3)

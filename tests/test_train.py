@@ -127,6 +127,87 @@ def test_fused_update_nonfinite_policies():
     np.testing.assert_array_equal(new["W_in"], before["W_in"])
 
 
+# ----------------------------------------------------------------------------- relu units (irnn), the later tasks
+
+
+def _relu_loss(params, batch):
+    """The batch's training loss by a plain NumPy forward pass of a relu task model (no dynrnn code)."""
+    W_rec, W_in, b, W_out, b_out = (params[k] for k in KEYS)
+    T, B, _ = batch.inputs.shape
+    h = np.zeros((B, W_rec.shape[0]))
+    total = 0.0
+    for t in range(T):
+        h = np.maximum(h @ W_rec.T + batch.inputs[t] @ W_in.T + b, 0.0)
+        if batch.at == "every" or t == T - 1:
+            y = h @ W_out.T + b_out
+            if batch.loss == "cross_entropy":
+                labels = batch.targets[t] if batch.at == "every" else batch.targets
+                z = y - y.max(axis=1, keepdims=True)
+                log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+                total -= log_p[np.arange(B), labels].sum()
+            else:
+                total += ((y - batch.targets) ** 2).sum()
+    return total / (B * T) if batch.at == "every" else total / B
+
+
+@pytest.mark.parametrize("task, length", [("le_adding", 8), ("copy", 3), ("temporal_order", 10)])
+def test_relu_update_matches_the_public_functions_and_finite_differences(task, length):
+    """The fused update trains relu units: irnn's network against bptt + Omega + SGD.step, and the gradient of a
+    generic relu network (weights of order 1, so that units switch on and off) against central differences."""
+    batch, net, every, scale = _problem(task, length, 5, 3, "irnn", 4)
+    assert net.activation == "relu"
+    lr, alpha = 0.1, 2.0
+    hyper = (lr, 0.0, False, np.inf, alpha, False, True, 1e-20, kernels.SHRINK)
+    new, _, stats = _fused(net, batch, every, scale, hyper)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
+    f = 1.0 / batch.inputs.shape[0] if every else 1.0
+    grads = {k: np.asarray(v) * f for k, v in res.grads.items() if k in KEYS}
+    reg = vanishing_regularizer(net, dataclasses.replace(res, dloss_dx=np.asarray(res.dloss_dx) * f), batch.inputs)
+    grads["W_rec"] = grads["W_rec"] + alpha * reg.grad_W_rec
+    opt = SGD(lr=lr, nonfinite="shrink")
+    params = {k: np.array(getattr(net, k)) for k in KEYS}
+    ref, _, _ = opt.step(params, grads, opt.init(params), 0)
+    assert stats[kernels.LOSS] == pytest.approx(res.loss * f, rel=1e-12)
+    assert stats[kernels.OMEGA] == pytest.approx(reg.omega, rel=1e-9, abs=1e-15)
+    for k in KEYS:
+        np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
+    # A generic relu network: the gradient (lr = 1, no Omega, no clipping: new = old - grad) by central differences.
+    rng = np.random.default_rng(9)
+    n, m, q = 5, batch.n_inputs, batch.n_outputs
+    generic = dynrnn.RNN(0.8 * np.eye(n) + 0.3 * rng.standard_normal((n, n)), W_in=0.8 * rng.standard_normal((n, m)),
+                         b=0.2 * rng.standard_normal(n), W_out=0.8 * rng.standard_normal((q, n)),
+                         b_out=0.1 * rng.standard_normal(q), activation="relu", form="standard")  # fmt: skip
+    params = {k: np.array(getattr(generic, k)) for k in KEYS}
+    hyper = (1.0, 0.0, False, np.inf, 0.0, False, True, 1e-20, kernels.SHRINK)
+    new, _, stats = _fused(generic, batch, every, scale, hyper)
+    assert stats[kernels.LOSS] == pytest.approx(_relu_loss(params, batch), rel=1e-12)
+    eps = 1e-6
+    for k in KEYS:
+        fd = np.zeros_like(params[k])
+        for idx in np.ndindex(params[k].shape):
+            up = {kk: v.copy() for kk, v in params.items()}
+            down = {kk: v.copy() for kk, v in params.items()}
+            up[k][idx] += eps
+            down[k][idx] -= eps
+            fd[idx] = (_relu_loss(up, batch) - _relu_loss(down, batch)) / (2 * eps)
+        # the differences lose ~1e-8 of the largest entry to rounding of the loss
+        np.testing.assert_allclose(params[k] - new[k], fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max(), err_msg=k)
+
+
+@pytest.mark.parametrize("task, init, length", [("copy", "orthogonal", 3), ("le_adding", "irnn", 10)])
+def test_later_tasks_train_end_to_end(task, init, length):
+    """A few hundred updates of dynrnn.train on copy and le_adding, then dynrnn.error_rate on the result."""
+    r = train(task, init=init, length=length, seed=0, n_units=8, batch_size=10, max_updates=300, eval_every=100,
+              n_check=100, n_eval=200, progress=False)  # fmt: skip
+    assert r.n_updates == 300 and r.status == "max_updates" and not r.diverged
+    assert r.activation == dynrnn.training.inits.INITS[init][0]
+    assert np.isfinite(r.history.train_loss).all() and r.history.train_loss[-1] < r.history.train_loss[0]
+    assert 0.0 <= r.final_error <= 1.0
+    rate = dynrnn.error_rate(r.net, task, length, n_sequences=300, rng=5)
+    batch = dynrnn.tasks.get_task(task)(300, length, rng=np.random.default_rng(5))  # one chunk: the same draws
+    assert rate == dynrnn.tasks.sequence_errors(batch, task_outputs(r.net, batch)).mean()
+
+
 # ----------------------------------------------------------------------------- the task model
 
 

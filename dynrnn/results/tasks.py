@@ -12,7 +12,8 @@ class TaskBatch(_FrozenArrays):
     """Input sequences, targets and scoring rules of a batch of one pathological task.
 
     See `dynrnn.tasks` (Pascanu et al. 2013, Sec. 4.1; the authors'
-    generators).  Every sequence of a batch has the same length T.  The
+    generators; the copy task of Arjovsky et al. 2016 and the adding
+    problem of Le et al. 2015).  Every sequence of a batch has the same length T.  The
     fields ``targets``, ``loss`` and ``at`` are what `dynrnn.bptt` takes:
     ``dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)``
     with a network of ``batch.n_inputs`` inputs and ``batch.n_outputs``
@@ -25,13 +26,13 @@ class TaskBatch(_FrozenArrays):
     length : int
         The length L that was asked for.  The actual number of steps T
         (``n_steps``) is L, except for addition and multiplication (a random
-        T in [L, 1.1 L)) and memorization (L + 2 n_pos).
+        T in [L, 1.1 L)), memorization (L + 2 n_pos) and copy (L + 20).
     inputs : ndarray, shape (T, B, n_inputs)
         ``inputs[t - 1, i]`` is the input u_t of sequence i.
     targets : ndarray
         Integer class labels of shape (B,) (softmax at the last step),
         floats of shape (B, 1) (linear readout at the last step), or integer
-        labels of shape (T, B) (softmax at every step, memorization).
+        labels of shape (T, B) (softmax at every step: memorization, copy).
     loss : {"cross_entropy", "readout_squared_error"}
         The training loss to pass to `dynrnn.bptt`.
     at : {"last", "every"}
@@ -40,11 +41,12 @@ class TaskBatch(_FrozenArrays):
         Width m of the inputs (columns of ``W_in``).
     n_outputs : int
         Number q of readout units (rows of ``W_out``).
-    error_kind : {"argmax", "squared_error", "any_argmax"}
+    error_kind : {"argmax", "squared_error", "any_argmax", "recall_argmax"}
         How `dynrnn.tasks.sequence_errors` scores a sequence (the authors'
         evaluation): the argmax of the last output differs from the label;
         the squared error of the last output exceeds 0.04; the argmax of
-        any step differs from its label.
+        any step differs from its label; the argmax differs from the label
+        at a step whose label is not the blank class 0 (copy).
     """
 
     task: str

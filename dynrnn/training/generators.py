@@ -43,11 +43,16 @@ def _arguments(task, batch_size, length, rng, dtype, minimum, why):
 
 
 def max_steps(task, length, n_pos=10, **_):
-    """The most steps a batch of ``task`` at ``length`` can have (addition and multiplication draw T in [L, 1.1 L))."""
+    """The most steps a batch of ``task`` at ``length`` can have (addition and multiplication draw T in [L, 1.1 L)).
+
+    Covers the tasks of ``later_tasks.py`` too: copy has L + 20 steps.
+    """
     if task in ("addition", "multiplication"):
         return length + max(int(length * 0.1) - 1, 0)
     if task == "memorization":
         return length + 2 * n_pos
+    if task == "copy":
+        return length + 20  # 2 * later_tasks.COPY_N_POS
     return length
 
 

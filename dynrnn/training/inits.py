@@ -1,12 +1,18 @@
-"""The three initializations of Pascanu et al. (2013), Sec. 4.1: ``sigmoid``, ``basic_tanh``, ``smart_tanh``.
+"""Initializations of the task model: the paper's three (Sec. 4.1), ``irnn`` and ``orthogonal``.
 
-`init_network` draws a standard-form `dynrnn.RNN` with a readout, as the
-authors' code (``RNN.py``, option ``init``) draws its model.  dynrnn writes
-``h_t = sigma(W_rec h_{t-1} + W_in u_t + b)`` with column vectors, so
-``W_rec`` is the transpose of the authors' ``W_hh`` (they write
-``h_{t-1} W_hh`` with row vectors), ``W_in`` that of ``W_uh`` and ``W_out``
-that of ``W_hy``.  Row ``i`` of ``W_rec`` holds the *incoming* weights of
-unit ``i``; a row of ``W_hh`` holds a unit's *outgoing* weights.
+The paper's ``sigmoid``, ``basic_tanh`` and ``smart_tanh`` follow the
+authors' code (``RNN.py``, option ``init``).  ``irnn`` is the identity
+initialization of rectified units of Le, Jaitly & Hinton (2015), and
+``orthogonal`` a Haar-random orthogonal ``W_rec`` with tanh units (Saxe,
+McClelland & Ganguli 2014; Arjovsky, Shah & Bengio 2016 keep the
+recurrence unitary throughout training).  `init_network` draws a
+standard-form `dynrnn.RNN` with a readout, as the authors' code draws its
+model.  dynrnn writes ``h_t = sigma(W_rec h_{t-1} + W_in u_t + b)`` with
+column vectors, so ``W_rec`` is the transpose of the authors' ``W_hh``
+(they write ``h_{t-1} W_hh`` with row vectors), ``W_in`` that of ``W_uh``
+and ``W_out`` that of ``W_hy``.  Row ``i`` of ``W_rec`` holds the
+*incoming* weights of unit ``i``; a row of ``W_hh`` holds a unit's
+*outgoing* weights.
 """
 
 import numpy as np
@@ -14,7 +20,7 @@ import numpy as np
 from .. import _validate
 from ..maps.model import RNN
 
-__all__ = ["INITS", "N_NONZERO", "SPECTRAL_RADIUS", "init_network"]
+__all__ = ["INITS", "IRNN_STD", "N_NONZERO", "SPECTRAL_RADIUS", "init_network"]
 
 N_NONZERO = 15
 """smart_tanh: non-zero recurrent weights kept per unit (all are kept when ``n_units <= 15``)."""
@@ -22,13 +28,24 @@ N_NONZERO = 15
 SPECTRAL_RADIUS = 0.95
 """smart_tanh: spectral radius of ``W_rec`` after rescaling."""
 
+IRNN_STD = 0.001
+"""irnn: standard deviation of ``W_in`` and ``W_out`` (Le, Jaitly & Hinton 2015, Sec. 4: the non-recurrent
+weights are drawn from a Gaussian of mean 0 and standard deviation 0.001)."""
+
 INITS = {
-    # name: (activation, std of W_in, std of W_rec, std of W_out, sparse and rescaled W_rec)
-    "sigmoid": ("logistic", 0.01, 0.01, 0.01, False),
-    "basic_tanh": ("tanh", 0.1, 0.1, 0.1, False),
-    "smart_tanh": ("tanh", 0.01, 0.01, 0.01, True),
+    # name: (activation, std of W_in, std of W_rec's Gaussian draw (None: none), std of W_out, rule for W_rec)
+    "sigmoid": ("logistic", 0.01, 0.01, 0.01, "normal"),
+    "basic_tanh": ("tanh", 0.1, 0.1, 0.1, "normal"),
+    "smart_tanh": ("tanh", 0.01, 0.01, 0.01, "sparse"),
+    "irnn": ("relu", IRNN_STD, None, IRNN_STD, "identity"),
+    "orthogonal": ("tanh", 0.1, 1.0, 0.1, "orthogonal"),
 }
-"""The initializations by name: ``(activation, std W_in, std W_rec, std W_out, sparse)``."""
+"""The initializations by name: ``(activation, std W_in, std W_rec, std W_out, rule)``.
+
+The rule makes ``W_rec``: ``"normal"``, the Gaussian draw as it is;
+``"sparse"``, smart_tanh's sparsity and rescaling of it; ``"orthogonal"``,
+the sign-corrected orthogonal factor of its QR decomposition;
+``"identity"``, ``W_rec = I`` (nothing drawn, std None)."""
 
 CONNECTIONS = ("incoming", "outgoing")
 
@@ -42,12 +59,25 @@ def _spectral_radius(W):
     return float(np.max(np.abs(np.linalg.eigvals(np.asarray(W, dtype=np.float64)))))
 
 
+def haar_orthogonal(A):
+    """The orthogonal factor of ``A = QR`` with the signs of ``diag(R)`` moved into ``Q`` (Mezzadri 2007).
+
+    For ``A`` with i.i.d. standard normal entries the result is Haar-distributed
+    on the orthogonal group; without the sign correction it is not (NumPy's QR
+    makes no promise on the signs of ``diag(R)``).  A zero diagonal entry of
+    ``R`` (probability 0) keeps its column's sign.
+    """
+    Q, R = np.linalg.qr(A)
+    signs = np.sign(np.diag(R))
+    return Q * np.where(signs == 0.0, 1.0, signs)
+
+
 def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float64, connections="incoming"):
-    r"""Draw a network with one of the paper's initializations.
+    r"""Draw a task model with one of the paper's initializations, or irnn or orthogonal.
 
     Parameters
     ----------
-    name : {"sigmoid", "basic_tanh", "smart_tanh"}
+    name : {"sigmoid", "basic_tanh", "smart_tanh", "irnn", "orthogonal"}
         The initialization (the keys of `INITS`):
 
         - ``"sigmoid"``: logistic units; ``W_in``, ``W_rec``, ``W_out`` ~ N(0, 0.01^2);
@@ -55,7 +85,14 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
         - ``"smart_tanh"``: tanh units; ``W_in``, ``W_out`` ~ N(0, 0.01^2);
           ``W_rec`` ~ N(0, 0.01^2), then all but `N_NONZERO` (15) random
           weights per unit set to 0 (none when ``n_units <= 15``), then
-          rescaled to spectral radius `SPECTRAL_RADIUS` (0.95).
+          rescaled to spectral radius `SPECTRAL_RADIUS` (0.95);
+        - ``"irnn"``: relu units; ``W_rec = I``; ``W_in``, ``W_out`` ~
+          N(0, 0.001^2) (`IRNN_STD`);
+        - ``"orthogonal"``: tanh units; ``W_rec`` a random orthogonal
+          matrix, Haar-distributed; ``W_in``, ``W_out`` ~ N(0, 0.1^2), as
+          basic_tanh.
+
+        All biases are 0.
     n_units : int
         Number of hidden units n, from 1 to `MAX_UNITS` (8192).
     n_inputs : int
@@ -65,8 +102,8 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     rng : numpy.random.Generator, int or None, default None
         The source of randomness; an int seeds `numpy.random.default_rng`.
     dtype : {numpy.float64, numpy.float32}, default numpy.float64
-        Floating-point type of the network.  Weights are drawn and rescaled
-        in float64, then cast.
+        Floating-point type of the network.  Weights are drawn, rescaled and
+        orthogonalized in float64, then cast.
     connections : {"incoming", "outgoing"}, default "incoming"
         smart_tanh only: which 15 weights per unit are kept.  ``"incoming"``
         (the paper: "15 non-zero incoming weights per unit") keeps 15 per
@@ -77,9 +114,9 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     Returns
     -------
     RNN
-        A standard-form network (``form="standard"``) with readout ``W_out``
-        of shape (q, n), and ``b`` and ``b_out`` zero.  ``W_in`` has shape
-        (n, m).
+        A standard-form network (``form="standard"``, no leak) with readout
+        ``W_out`` of shape (q, n), and ``b`` and ``b_out`` zero.  ``W_in``
+        has shape (n, m).
 
     Raises
     ------
@@ -87,14 +124,15 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
         If ``n_units``, ``n_inputs`` or ``n_outputs`` is not an integer, or
         ``rng`` is not a Generator, an int or None.
     ValueError
-        If ``name`` or ``connections`` is unknown, a size is < 1,
-        ``n_units`` > `MAX_UNITS` (8192), the weights would not fit in the
-        memory available, ``rng`` is a negative seed, or ``dtype`` is not
-        float64 or float32.
+        If ``name`` (the message lists the valid names) or ``connections``
+        is unknown, a size is < 1, ``n_units`` > `MAX_UNITS` (8192), the
+        weights would not fit in the memory available, ``rng`` is a
+        negative seed, or ``dtype`` is not float64 or float32.
 
     See Also
     --------
     dynrnn.RNN : the network container.
+    dynrnn.train : trains a network drawn here (``init=``).
 
     Notes
     -----
@@ -109,12 +147,31 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     spectral radius is exactly 0 (possible only with probability 0) is left
     unscaled.
 
+    irnn is the IRNN of Le, Jaitly & Hinton (2015), "A simple way to
+    initialize recurrent networks of rectified linear units": relu units,
+    the recurrent weights set to the identity and the biases to 0, and the
+    non-recurrent weights (here ``W_in`` and ``W_out``) drawn from a
+    Gaussian of mean 0 and standard deviation 0.001.  At initialization the
+    map is ``h_t = relu(h_{t-1} + W_in u_t)``, which keeps a non-negative
+    state unchanged when the input is 0: every step Jacobian is a 0/1
+    diagonal matrix, so the products of eq. (5) neither explode nor vanish
+    along the units that stay active.
+
+    orthogonal: ``W_rec = Q diag(sign(diag(R)))`` where ``A = QR`` is the
+    QR decomposition of an n x n matrix ``A`` of i.i.d. N(0, 1) entries; the
+    sign correction makes ``W_rec`` Haar-distributed on the orthogonal group
+    (Mezzadri 2007, "How to generate random matrices from the classical
+    compact groups"), so ``W_rec^T W_rec = I`` and every eigenvalue lies on
+    the unit circle.  The input and readout weights are drawn as
+    basic_tanh's, N(0, 0.1^2) (a choice of dynrnn: the recipe fixes only
+    ``W_rec``).
+
     Draw order, part of the API: ``W_in`` (``rng.normal``, shape (n, m)),
-    then ``W_rec`` (shape (n, n)), then ``W_out`` (shape (q, n)); for
-    smart_tanh with ``n_units > 15``, one further ``rng.random((n, n))``
-    whose 15 smallest entries per row (``"incoming"``) or per column
-    (``"outgoing"``) mark the weights kept.  The streams are NumPy's, not the
-    authors' ``RandomState``.
+    then ``W_rec`` (shape (n, n); a standard normal draw for orthogonal;
+    none for irnn), then ``W_out`` (shape (q, n)); for smart_tanh with
+    ``n_units > 15``, one further ``rng.random((n, n))`` whose 15 smallest
+    entries per row (``"incoming"``) or per column (``"outgoing"``) mark the
+    weights kept.  The streams are NumPy's, not the authors' ``RandomState``.
 
     Examples
     --------
@@ -125,25 +182,34 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     ('tanh', 'standard', (20, 6), (4, 20))
     >>> [int(c) for c in set((net.W_rec != 0).sum(axis=1))], round(float(max(abs(np.linalg.eigvals(net.W_rec)))), 12)
     ([15], 0.95)
+    >>> irnn = init_network("irnn", 5, 2, 1, rng=0)
+    >>> irnn.activation, bool((irnn.W_rec == np.eye(5)).all())
+    ('relu', True)
+    >>> W = init_network("orthogonal", 8, 2, 1, rng=0).W_rec
+    >>> bool(np.allclose(W.T @ W, np.eye(8), rtol=0, atol=1e-12))
+    True
     """
     _validate.choice("name", name, INITS)
     n_units = _validate.integer("n_units", n_units, minimum=1, maximum=MAX_UNITS)
     n_inputs = _validate.integer("n_inputs", n_inputs, minimum=1)
     n_outputs = _validate.integer("n_outputs", n_outputs, minimum=1)
     dtype = _validate.float_dtype("dtype", dtype)
-    # float64 draws, their casts and the RNN's copies; smart_tanh's ranks and eigenvalues take ~10 n**2 more.
+    activation, std_in, std_rec, std_out, rule = INITS[name]
+    # float64 draws, their casts and the RNN's copies; smart_tanh's ranks and eigenvalues, and the QR of
+    # orthogonal, take ~10 n**2 more.
     _validate.memory(
         f"n_units={n_units}, n_inputs={n_inputs} and n_outputs={n_outputs}",
-        24 * n_units * (n_units + n_inputs + n_outputs) + (80 * n_units * n_units if INITS[name][4] else 0),
+        24 * n_units * (n_units + n_inputs + n_outputs) + (80 * n_units * n_units if rule != "normal" else 0),
         f"a {name} network",
     )
     _validate.choice("connections", connections, CONNECTIONS)
     gen = _validate.rng("rng", rng)
-    activation, std_in, std_rec, std_out, sparse = INITS[name]
     W_in = gen.normal(0.0, std_in, size=(n_units, n_inputs))
-    W_rec = gen.normal(0.0, std_rec, size=(n_units, n_units))
+    W_rec = np.eye(n_units) if rule == "identity" else gen.normal(0.0, std_rec, size=(n_units, n_units))
     W_out = gen.normal(0.0, std_out, size=(n_outputs, n_units))
-    if sparse:
+    if rule == "orthogonal":
+        W_rec = haar_orthogonal(W_rec)
+    elif rule == "sparse":
         if n_units > N_NONZERO:
             axis = 1 if connections == "incoming" else 0
             ranks = np.argsort(np.argsort(gen.random((n_units, n_units)), axis=axis), axis=axis)

@@ -6,10 +6,11 @@ that is, per task (`dynrnn.TaskBatch` fields ``loss`` and ``at``):
 
 - a softmax at the last step (temporal order, 3-bit temporal order,
   permutation): cross-entropy loss, wrong when the argmax misses the label;
-- linear at the last step (addition, multiplication): squared-error loss,
-  wrong when the squared error exceeds 0.04;
-- a softmax at every step (memorization): cross-entropy averaged over steps
-  and sequences, wrong when any step's argmax misses.
+- linear at the last step (addition, multiplication, le_adding):
+  squared-error loss, wrong when the squared error exceeds 0.04;
+- a softmax at every step (memorization, copy): cross-entropy averaged over
+  steps and sequences, wrong when any step's argmax misses (memorization)
+  or any recall step's (copy).
 
 `dynrnn.init_network` draws such a network, `task_outputs` runs it on a
 batch (forward only, compiled), `error_rate` scores it on fresh sequences.

@@ -52,7 +52,10 @@ def train_population(
         One dict of `dynrnn.train` keyword arguments per member (``task``
         included; ``checkpoint``, ``checkpoint_every``, ``resume`` and
         ``progress`` belong to the population, not to a member).  Members
-        may differ in ``init``, ``method``, ``seed``, ``lr``, ``threshold``,
+        may differ in ``init`` (any of `dynrnn.train`'s: ``"sigmoid"``,
+        ``"basic_tanh"``, ``"smart_tanh"``, ``"irnn"``, ``"orthogonal"``;
+        relu and tanh members train side by side), ``method``, ``seed``,
+        ``lr``, ``threshold``,
         ``alpha``, ``momentum``, ``nesterov``, the Omega and non-finite
         options, the budgets and the evaluation settings; they must share
         ``task``, ``n_units``, ``batch_size``, ``length`` (the same length,

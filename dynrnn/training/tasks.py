@@ -1,9 +1,11 @@
-"""The pathological tasks of Pascanu et al. (2013), Sec. 4.1: generators, registry and scoring (`dynrnn.tasks`).
+"""The pathological tasks of Pascanu et al. (2013), Sec. 4.1, and two later ones: generators, registry, scoring.
 
-The six generators live in `dynrnn.training.generators` (see its notes for
-the sampling rules); this module is what users import as ``dynrnn.tasks``:
-the generators, the registry `TASKS` with `get_task`, and `sequence_errors`,
-which scores a model's outputs as the authors' evaluation does.
+The paper's six generators live in `dynrnn.training.generators` (see its
+notes for the sampling rules), the copy task (Arjovsky et al. 2016) and the
+adding problem of Le et al. (2015) in `dynrnn.training.later_tasks`; this
+module is what users import as ``dynrnn.tasks``: the generators, the
+registry `TASKS` with `get_task`, and `sequence_errors`, which scores a
+model's outputs as the authors' evaluation does.
 """
 
 import numpy as np
@@ -11,11 +13,14 @@ import numpy as np
 from .. import _validate
 from ..results.tasks import TaskBatch
 from .generators import addition, memorization, multiplication, permutation, temporal_order, temporal_order_3bit
+from .later_tasks import copy, le_adding
 
 __all__ = [
     "TASKS",
     "addition",
+    "copy",
     "get_task",
+    "le_adding",
     "memorization",
     "multiplication",
     "permutation",
@@ -36,6 +41,8 @@ TASKS = {
     "multiplication": multiplication,
     "permutation": permutation,
     "memorization": memorization,
+    "copy": copy,
+    "le_adding": le_adding,
 }
 
 
@@ -47,7 +54,8 @@ def get_task(name):
     name : str
         One of the keys of `TASKS`: ``"temporal_order"``,
         ``"temporal_order_3bit"``, ``"addition"``, ``"multiplication"``,
-        ``"permutation"``, ``"memorization"``.
+        ``"permutation"``, ``"memorization"`` (the paper's), ``"copy"``,
+        ``"le_adding"``.
 
     Returns
     -------
@@ -65,7 +73,9 @@ def get_task(name):
 
     Notes
     -----
-    The six tasks of Pascanu et al. (2013), Sec. 4.1.
+    The six tasks of Pascanu et al. (2013), Sec. 4.1, then the copy task
+    of Arjovsky, Shah & Bengio (2016) and the adding problem of Le, Jaitly
+    & Hinton (2015).
 
     Examples
     --------
@@ -86,7 +96,7 @@ def sequence_errors(batch, outputs):
     outputs : array_like, shape (1, B, q) or (T, B, q)
         The model's outputs, as `dynrnn.bptt` returns them in
         ``GradientResult.outputs``: logits (cross-entropy tasks) or readout
-        values (addition, multiplication) at the scored steps, one step for
+        values (addition, multiplication, le_adding) at the scored steps, one step for
         ``batch.at == "last"``, T steps for ``"every"``.
 
     Returns
@@ -114,7 +124,10 @@ def sequence_errors(batch, outputs):
     - ``"squared_error"``: ``sum_o (y_o - target_o)^2 > 0.04`` at the last
       step (Sec. 4.1.2);
     - ``"any_argmax"``: the argmax differs from the label at any step,
-      blank steps included (memorization).
+      blank steps included (memorization);
+    - ``"recall_argmax"``: the argmax differs from the label at any step
+      whose label is not the blank class 0, i.e. at one of the recall
+      steps (the copy task; its blank steps are not scored).
 
     A sequence whose scored outputs hold a NaN or inf is an error.  Ties in
     the argmax go to the lowest class, as in NumPy and Theano.
@@ -142,5 +155,8 @@ def sequence_errors(batch, outputs):
         with np.errstate(over="ignore", invalid="ignore"):  # an overflowing output is simply wrong
             squared = ((Y[-1] - batch.targets) ** 2).sum(axis=1)
         return ~(squared <= ERROR_THRESHOLD) | bad
-    wrong = Y.argmax(axis=2) != batch.targets.reshape(T_s, -1)
+    labels = batch.targets.reshape(T_s, -1)
+    wrong = Y.argmax(axis=2) != labels
+    if batch.error_kind == "recall_argmax":
+        wrong &= labels != 0
     return wrong.any(axis=0) | bad

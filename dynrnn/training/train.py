@@ -67,9 +67,13 @@ def train(
     Parameters
     ----------
     task : str
-        A name of `dynrnn.tasks.TASKS`, e.g. ``"temporal_order"``.
-    init : {"sigmoid", "basic_tanh", "smart_tanh"}, default "smart_tanh"
-        The initialization (`dynrnn.init_network`).
+        A name of `dynrnn.tasks.TASKS`, e.g. ``"temporal_order"``, or the
+        later ``"copy"`` and ``"le_adding"``.
+    init : {"sigmoid", "basic_tanh", "smart_tanh", "irnn", "orthogonal"}, default "smart_tanh"
+        The initialization (`dynrnn.init_network`): the paper's three, or
+        ``"irnn"`` (relu units, ``W_rec = I``; Le, Jaitly & Hinton 2015) or
+        ``"orthogonal"`` (tanh units, a random orthogonal ``W_rec``).  It
+        sets the units' activation.
     method : {"MSGD", "MSGD-C", "MSGD-CR"}, default "MSGD-CR"
         Plain SGD (no clipping, alpha = 0); with norm clipping at
         ``threshold``; with clipping and Omega weighted by ``alpha``.
