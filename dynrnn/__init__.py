@@ -13,6 +13,7 @@ from ._kernels.scalar import ACTIVATIONS, FORMS
 from .dynamics.basins import basins
 from .dynamics.continuation import continuation, fold_continuation
 from .dynamics.fixed_points import fixed_points
+from .dynamics.homotopy import path_bifurcations
 from .dynamics.lyapunov import lyapunov_spectrum
 from .dynamics.orbits import orbit_diagram, sensitivity
 from .gradients.bptt import bptt
@@ -38,6 +39,8 @@ from .results import (
     LyapunovResult,
     OrbitDiagramResult,
     OrbitResult,
+    PathBifurcationResult,
+    PathBranch,
     PopulationResult,
     RegularizerResult,
     SensitivityResult,
@@ -80,6 +83,8 @@ __all__ = [
     "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
+    "PathBifurcationResult",
+    "PathBranch",
     "RegularizerResult",
     "SensitivityResult",
     "SingleUnitBifurcations",
@@ -113,6 +118,7 @@ __all__ = [
     "lyapunov_spectrum",
     "optim",
     "orbit_diagram",
+    "path_bifurcations",
     "sensitivity",
     "single_unit",
     "sweep",

@@ -18,6 +18,7 @@ from .dynamics import (
     SensitivityResult,
 )
 from .gradients import GradientResult
+from .homotopy import PathBifurcationResult, PathBranch
 from .jacobians import JacobianResult, LyapunovResult
 from .maps import (
     OrbitResult,
@@ -47,6 +48,8 @@ __all__ = [
     "LyapunovResult",
     "OrbitDiagramResult",
     "OrbitResult",
+    "PathBifurcationResult",
+    "PathBranch",
     "RegularizerResult",
     "SensitivityResult",
     "SingleUnitBifurcations",
