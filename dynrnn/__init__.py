@@ -23,6 +23,7 @@ from .gradients.error_surface import error_surface, error_surface_wall
 from .gradients.jacobians import jacobian_products
 from .gradients.regularizer import vanishing_regularizer
 from .maps.activations import Activation, activation, gamma
+from .maps.gated import GRU, LSTM
 from .maps.iterate import iterate, iterate_grid
 from .maps.model import RNN
 from .results import (
@@ -68,6 +69,8 @@ __all__ = [
     "ACTIVATIONS",
     "BACKENDS",
     "FORMS",
+    "GRU",
+    "LSTM",
     "RNN",
     "Activation",
     "BasinResult",

@@ -101,6 +101,11 @@ def real_array(name, value, dtype, *, finite=True):
     """
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number or array; got bool {value!r}")
+    if type(value).__module__ == "dynrnn.maps.gated":  # a GRU or LSTM where an RNN's array belongs
+        raise TypeError(
+            f"{name} must be a real number or array; got a {type(value).__name__}: this function supports RNN "
+            f"parameters only (gated cells go to iterate, jacobian_products, lyapunov_spectrum and fixed_points)"
+        )
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from ..cells import rnn
+from ..cells import gru, lstm, rnn
 from . import cache, scalar, scalar_surface
 
 cache.configure()  # before the first dispatcher: where its compiled code is kept
@@ -33,6 +33,19 @@ def activation(name):
 def cell(name):
     """The RNN cell (``cells/rnn.py``) compiled for ``name``: a ``rnn.Compiled`` of inlined device functions."""
     return rnn.build(_device, *activation(name))
+
+
+# The gated cells are compiled as called functions, not inlined by Numba: its IR inlining of their
+# nested closures made the LSTM's fixed-point kernel compile in 98 s instead of 20 s (and the
+# orbit and Jacobian kernels 3-5x slower); LLVM still inlines what is small.
+_called = njit(**_config.JIT_OPTIONS)
+
+
+@functools.cache
+def gated_cell(name):
+    """The gated cell ``name`` ("gru": ``cells/gru.py``, "lstm": ``cells/lstm.py``), with the logistic and tanh."""
+    module = {"gru": gru, "lstm": lstm}[name]
+    return module.build(_called, activation("logistic")[0], activation("tanh")[0])
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import numpy as np
 from numba import cuda
 
 from .. import _config
-from ..cells import rnn
+from ..cells import gru, lstm, rnn
 from . import scalar, scalar_surface
 
 _device = cuda.jit(device=True)
@@ -33,6 +33,17 @@ def activation(name):
 def cell(name):
     """The RNN cell (``cells/rnn.py``) compiled for ``name`` as device functions: a ``rnn.Compiled``."""
     return rnn.build(_device, *activation(name))
+
+
+@functools.cache
+def gated_cell(name):
+    """The gated cell ``name`` ("gru", "lstm") as device functions, with libdevice's logistic and tanh.
+
+    The same code as `cpu.gated_cell`; no kernel runs it yet (the gated analyses are CPU only), and
+    ``tests/test_gated.py`` checks it against the CPU build on the simulator.
+    """
+    module = {"gru": gru, "lstm": lstm}[name]
+    return module.build(_device, activation("logistic")[0], activation("tanh")[0])
 
 
 @contextlib.contextmanager

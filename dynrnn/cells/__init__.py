@@ -20,4 +20,15 @@ weight gradients) do.
   step and its VJP).  ``rnn.build(jit, sigma, dsigma, sigma_dsigma)``
   compiles it for a backend; ``_kernels/cpu.py`` and ``_kernels/cuda.py``
   cache one build per activation (``cell(name)``).
+- `gru` and `lstm`: the gated cells of PyTorch's ``torch.nn.GRU`` (gates r,
+  z, n) and ``torch.nn.LSTM`` (gates i, f, g, o), parameters in its stacked
+  layout ``(W_ih, W_hh, b_ih, b_hh)``: one state vector (the step, the step
+  Jacobian over the full state -- ``h`` for the GRU, ``(h, c)`` of length 2n
+  for the LSTM -- the JVP and the VJP).  ``gru.build(jit, sigmoid, tanh)``
+  and ``lstm.build(...)`` compile them; ``_kernels/cpu.py`` caches one build
+  per cell (``gated_cell("gru")``, ``gated_cell("lstm")``), and
+  ``_kernels/gated.py`` holds the CPU kernels of `dynrnn.iterate`,
+  `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum` and
+  `dynrnn.fixed_points` over them.  No batch level yet: BPTT, training and
+  the population engine run the RNN only.
 """

@@ -126,7 +126,7 @@ def basins(
     >>> res.labels.tolist(), [a.round(5).tolist() for a in res.attractors]
     ([0, 0, 1, 1], [[[-1.77603]], [[1.77603]]])
     """
-    net = check_net(net)
+    net = check_net(net, "basins")
     dtype = net_dtype(dtype, net)
     n = net.n_units
     dims = _dims(dims, n)

@@ -12,7 +12,7 @@ and their test functions in ``_systems.py``.
 import numpy as np
 
 from .. import _validate
-from ..maps.model import RNN
+from ..maps.gated import require_rnn
 from ..results import BifurcationEvent, ContinuationResult, FoldCurveResult
 from . import _arclength
 from ._family import MapFamily, label, parse_parameter
@@ -26,10 +26,8 @@ _N_SETTLE = 200  # steps iterated from zeros to find a start state when x0 is No
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
-def _check_net(net):
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
-    return net
+def _check_net(net, function):
+    return require_rnn(net, function)
 
 
 def _scalar(name, value):
@@ -211,7 +209,7 @@ def continuation(
     >>> res.status, res.event_values("fold").round(5).tolist()
     ('stop', [-2.65561, -2.34439])
     """
-    net = _check_net(net)
+    net = _check_net(net, "continuation")
     n, m = net.n_units, net.n_inputs
     spec = parse_parameter("parameter", parameter, n, m)
     u = np.zeros(m) if u is None else _vector("u", u, m)
@@ -355,7 +353,7 @@ def fold_continuation(
     >>> curve.status.tolist(), [e.kind for e in curve.events], curve.events[0].value.round(6).tolist()
     (['bounds', 'bounds'], ['cusp'], [4.0, -2.0])
     """
-    net = _check_net(net)
+    net = _check_net(net, "fold_continuation")
     n, m = net.n_units, net.n_inputs
     if isinstance(parameters, str) or not isinstance(parameters, (tuple, list)) or len(parameters) != 2:
         raise ValueError(f"parameters must be a pair (p1, p2) of continuation parameters; got {parameters!r}")

@@ -15,8 +15,10 @@ import numpy as np
 from .. import _backend, _config, _validate
 from .._kernels.scalar import OK, RANGE
 from ..maps.activations import activation as _activation
+from ..maps.gated import is_gated
 from ..maps.iterate import iterate_grid
 from ..results import FixedPointResult
+from . import _gated
 from .orbits import check_net
 
 __all__ = ["fixed_points"]
@@ -43,9 +45,10 @@ def fixed_points(
 
     Parameters
     ----------
-    net : RNN
-        The network, in any form, with or without a leak.  Inputs are ignored:
-        a network with ``W_in`` is treated as autonomous (``u_t = 0``).
+    net : RNN, GRU or LSTM
+        The network, in any form, with or without a leak, or a gated cell.
+        Inputs are ignored: a network with ``W_in`` (``W_ih``) is treated as
+        autonomous (``u_t = 0``).
     n_starts : int, default 100
         Number S >= 1 of Newton starts: ``S // 2`` states along trajectories,
         the rest uniform in a box (see Notes).
@@ -69,7 +72,8 @@ def fixed_points(
         Also find slow points: local minima of ``q(x) = ||F(x) - x||^2 / 2``
         with ``q > tol^2 / 2``, minimised from every start (BFGS, on the CPU).
     backend : {"cpu", "cuda"}, default "cpu"
-        Where the trajectories and the Newton iterations run.
+        Where the trajectories and the Newton iterations run ("cpu" only
+        for a `GRU` or an `LSTM`).
     trajectory_steps : int, default 50
         Length T >= 1 of the trajectories; each gives the state at a random
         time in ``0 .. T``.
@@ -87,13 +91,14 @@ def fixed_points(
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN`, a count is not an integer, a tolerance is
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, a count is not an integer, a tolerance is
         not a real number, ``slow_points`` is not a bool, or ``rng`` is not
         None, an int or a Generator.
     ValueError
         If ``n_starts``, ``max_iter`` or ``trajectory_steps`` is < 1, a
         tolerance is not positive and finite (``hyperbolic_tol`` may be 0),
-        ``rng`` is a negative seed, or ``backend`` is unknown.
+        ``rng`` is a negative seed, or ``backend`` is unknown (or "cuda"
+        for a gated cell).
         Also if the call would need more memory than is available, or more work than
         ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     RuntimeError
@@ -140,6 +145,22 @@ def fixed_points(
     Every box is clipped to ``[-1e300, 1e300]``.
     Computation is in float64 whatever ``net.dtype``.
 
+    *Gated cells.*  For a `GRU` (state ``h``) or an `LSTM` (state ``(h, c)``,
+    2n) the map is the cell's step with ``u_t = 0`` (the PyTorch equations,
+    ``dynrnn/cells/gru.py`` and ``lstm.py``), the multipliers are the
+    eigenvalues of its Jacobian over the full state, and every fixed point
+    lies in a known box: ``(-1, 1)^n`` for the GRU (``h* = n``); for the
+    LSTM ``h*`` in ``(-1, 1)^n`` and ``|c*_j| < 1 + exp(b_f,j + sum_k
+    |W_hf[j, k]|)`` (``c* = i g / (1 - f)``).  Trajectories and random starts
+    are drawn from that box; ``result.form`` is "gru" or "lstm".  For the
+    GRU, Newton runs on ``n(h) - h`` (the new gate: the same zeros, as ``h* =
+    n*``) rather than on ``F(h) - h = (1 - z)(n - h)``, whose factor ``1 - z``
+    vanishes where the update gate saturates and would let near-identity
+    states far away pass as converged; ``residual`` is then ``||n(h) - h||``,
+    at least ``||F(h) - h||``.  The LSTM's residual is ``||F(x) - x||``, whose
+    cell-state part is ``(1 - f)(c* - c)``: with a forget gate near 1 a
+    point's ``c`` is accurate only to about ``tol / (1 - f)``.
+
     Status codes: "OK"; "MAX_ITER" (``max_iter`` steps, or no step length
     decreased ``||g||``: near a local minimum of ``q`` that is not a zero);
     "SINGULAR" (``J_F - I`` numerically singular, e.g. a linear map with a
@@ -154,17 +175,25 @@ def fixed_points(
     >>> (np.round(res.x[:, 0], 5) + 0.0).tolist(), res.classes.tolist()  # + 0.0: no -0.0
     ([-1.77603, 0.0, 1.77603], ['stable', 'unstable', 'stable'])
     """
-    check_net(net)
+    gated = is_gated(net)
+    if not gated:
+        check_net(net, "fixed_points")
     n_starts = _validate.integer("n_starts", n_starts, minimum=1)
     max_iter = _validate.integer("max_iter", max_iter, minimum=1)
     trajectory_steps = _validate.integer("trajectory_steps", trajectory_steps, minimum=1)
     tol = _positive("tol", tol)
     dedup_tol = _positive("dedup_tol", dedup_tol)
     hyperbolic_tol = np.sqrt(tol) if hyperbolic_tol is None else _positive("hyperbolic_tol", hyperbolic_tol, zero=True)
-    _limits(net.n_units, n_starts, max_iter, trajectory_steps)
+    _limits(net.state_size if gated else net.n_units, n_starts, max_iter, trajectory_steps)
     if not isinstance(slow_points, (bool, np.bool_)):
         raise TypeError(f"slow_points must be a bool; got {type(slow_points).__name__} {slow_points!r}")
     rng = _validate.rng("rng", rng)
+    if gated and _validate.choice("backend", backend, _backend.BACKENDS) != "cpu":
+        raise ValueError(f"fixed_points runs a {type(net).__name__} on the CPU only; got backend={backend!r}")
+    if gated:
+        return _fixed_points_gated(
+            net, n_starts, rng, tol, max_iter, dedup_tol, hyperbolic_tol, slow_points, trajectory_steps
+        )
     kernels = _backend.get(backend)
 
     # writable float64 copies (a read-only array is another Numba type, compiled again)
@@ -186,11 +215,49 @@ def fixed_points(
         part = (x[lo:hi], status[lo:hi], n_iter[lo:hi], residual[lo:hi])
         kernels.fixed_points(net.activation, W_rec, b, starts[lo:hi], paper, tol, max_iter, *part)
 
-    reps, label = _deduplicate(x, residual, status == OK, dedup_tol)
     act = _activation(net.activation)
+
+    def map_jacobian(point):
+        return _map_jacobian(act, W_rec, b, point, paper)
+
+    return _result(
+        map_jacobian, leak, starts, x, status, n_iter, residual, tol, dedup_tol, hyperbolic_tol, slow_points, net.form
+    )
+
+
+def _fixed_points_gated(net, n_starts, rng, tol, max_iter, dedup_tol, hyperbolic_tol, slow_points, n_steps):
+    """`fixed_points` for a `GRU` or an `LSTM` (checked arguments; see its Notes)."""
+    params = _gated.parameters(net)
+    starts = _gated.starts(net, params, n_starts, n_steps, rng)
+    S, N = starts.shape
+    x, status, n_iter, residual = np.empty((S, N)), np.empty(S, np.int64), np.empty(S, np.int64), np.empty(S)
+    _gated.newton(net, params, starts, tol, max_iter, x, status, n_iter, residual, _newton_work(N, max_iter))
+    return _result(
+        _gated.map_jacobian(net, params),
+        None,
+        starts,
+        x,
+        status,
+        n_iter,
+        residual,
+        tol,
+        dedup_tol,
+        hyperbolic_tol,
+        slow_points,
+        net.cell,
+    )
+
+
+def _result(map_jacobian, leak, starts, x, status, n_iter, residual, tol, dedup_tol, hyperbolic_tol, slow_points, form):
+    """Deduplicate the converged starts, classify each point by its multipliers, find slow points if asked.
+
+    ``map_jacobian(x) -> (F(x), J_F(x))`` is the map without leak at one state.
+    """
+    n = x.shape[1]
+    reps, label = _deduplicate(x, residual, status == OK, dedup_tol)
     multipliers = np.empty((reps.size, n), dtype=np.complex128)
     for p, s in enumerate(reps):
-        multipliers[p] = _multipliers(_map_jacobian(act, W_rec, b, x[s], paper)[1], leak)
+        multipliers[p] = _multipliers(map_jacobian(x[s])[1], leak)
     modulus = np.abs(multipliers)
     n_unstable = np.count_nonzero(modulus > 1.0 + hyperbolic_tol, axis=1).astype(np.int64)
     kind = np.where(n_unstable == 0, STABLE, np.where(n_unstable == n, UNSTABLE, SADDLE))
@@ -198,7 +265,7 @@ def fixed_points(
 
     slow_x = slow_q = None
     if slow_points:
-        slow_x, slow_q = _slow_points(act, W_rec, b, paper, starts, x[reps], tol, dedup_tol)
+        slow_x, slow_q = _slow_points(map_jacobian, starts, x[reps], tol, dedup_tol)
     return FixedPointResult(
         x=x[reps],
         multipliers=multipliers,
@@ -212,7 +279,7 @@ def fixed_points(
         label=label,
         slow_x=slow_x,
         slow_q=slow_q,
-        form=net.form,
+        form=form,
     )
 
 
@@ -341,12 +408,12 @@ def _multipliers(J_F, leak):
     return lam[np.lexsort((-lam.imag, -lam.real, -np.abs(lam)))]
 
 
-def _slow_points(act, W_rec, b, paper, starts, fixed, tol, dedup_tol):
+def _slow_points(map_jacobian, starts, fixed, tol, dedup_tol):
     """Local minima of ``q = ||F(x) - x||^2 / 2`` with ``q > tol^2 / 2``, away from ``fixed``, sorted."""
     from scipy.optimize import minimize
 
     def q_and_grad(x):
-        F, J_F = _map_jacobian(act, W_rec, b, x, paper)
+        F, J_F = map_jacobian(x)
         r = F - x
         return 0.5 * (r @ r), J_F.T @ r - r
 

@@ -3,7 +3,8 @@
 import numpy as np
 
 from .. import _validate
-from ..gradients.jacobians import _check_net, _diverged_at, _prepare
+from ..gradients.jacobians import _check_net, _diverged_at, _prepare, _state_size
+from ..maps.gated import is_gated
 from ..results.jacobians import LyapunovResult
 
 __all__ = ["lyapunov_spectrum"]
@@ -14,10 +15,10 @@ def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
 
     Parameters
     ----------
-    net : RNN
-        The network (any activation, form and leak).
+    net : RNN, GRU or LSTM
+        The network (any activation, form and leak; or a gated cell).
     x0 : array_like, shape (n,)
-        Initial state.
+        Initial state (``net.state_size``: 2n, ``(h_0, c_0)``, for an `LSTM`).
     inputs : array_like, shape (T, m), optional
         Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``);
         None for an autonomous run of ``n_steps`` steps.
@@ -38,7 +39,7 @@ def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN`, ``n_steps`` or ``n_transient`` is not an
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, ``n_steps`` or ``n_transient`` is not an
         integer, or an array is complex or not numeric.
     ValueError
         If ``n_transient`` is negative or not below T, a shape disagrees,
@@ -64,8 +65,11 @@ def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
     al. 1980; the QR method of Eckmann & Ruelle 1985).  The columns come out
     of the QR iteration roughly in descending order; they are sorted by
     their mean, and ``local`` and ``finite_time`` follow the same order.
-    For a single unit in the paper form, ``lambda = mean log|w sigma'(x_{i-1})|``
-    over ``i = T_0 + 1 ... T``.  With the linear activation the exponents
+    For a `GRU` or an `LSTM` the exponents are those of the full state
+    (``h``, or ``(h, c)``: 2n exponents for the LSTM), with the step Jacobians
+    of ``dynrnn/cells/gru.py`` and ``lstm.py``.  For a single unit in the
+    paper form, ``lambda = mean log|w sigma'(x_{i-1})|`` over
+    ``i = T_0 + 1 ... T``.  With the linear activation the exponents
     are ``log|eigenvalues of W_rec|`` in the limit (at every T when
     ``W_rec`` is triangular).  A unit whose derivative is exactly 0 at the
     first step (a dead relu unit) collapses a direction exactly and gives
@@ -83,15 +87,20 @@ def lyapunov_spectrum(net, x0, inputs=None, *, n_steps=None, n_transient=0):
     """
     _check_net(net)
     n_transient = _validate.integer("n_transient", n_transient, minimum=0)
-    n = net.n_units  # local exponents, their running means and the sorted copies: 5 n numbers a step; QR: n^3
+    n = _state_size(net)  # local exponents, their running means and the sorted copies: 5 n numbers a step; QR: n^3
     x, arrays = _prepare(net, x0, inputs, n_steps, step_bytes=5 * n * 8, step_work=n**3)
     T = x.shape[0] - 1
     if n_transient >= T:
         raise ValueError(f"n_transient must be < n_steps = {T}; got {n_transient}")
     from .._kernels import jacobians as kernels
 
-    local = np.empty((T - n_transient, net.n_units), dtype=x.dtype)
-    kernels.lyapunov_spectrum(net.activation, *arrays[:4], x, *arrays[4:], n_transient, local)
+    local = np.empty((T - n_transient, n), dtype=x.dtype)
+    if is_gated(net):
+        from .._kernels import gated
+
+        gated.lyapunov_spectrum(net.cell, *arrays[:4], x, *arrays[4:], n_transient, local)
+    else:
+        kernels.lyapunov_spectrum(net.activation, *arrays[:4], x, *arrays[4:], n_transient, local)
     with np.errstate(invalid="ignore"):  # -inf + inf is NaN, and only after a divergence
         finite_time = np.cumsum(local, axis=0) / np.arange(1, T - n_transient + 1, dtype=x.dtype)[:, None]
     order = np.argsort(-finite_time[-1], kind="stable")  # NaN last

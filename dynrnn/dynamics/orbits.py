@@ -13,8 +13,8 @@ import numbers
 import numpy as np
 
 from .. import _validate
+from ..maps.gated import require_rnn
 from ..maps.iterate import iterate_grid
-from ..maps.model import RNN
 from ..results import OrbitDiagramResult, SensitivityResult
 
 __all__ = ["orbit_diagram", "sensitivity"]
@@ -122,7 +122,7 @@ def orbit_diagram(
     >>> np.round(res.x[0, :, -1, 0], 5).tolist()
     [-1.77603, 1.77603]
     """
-    net = check_net(net)
+    net = check_net(net, "orbit_diagram")
     dtype = net_dtype(dtype, net)
     n = net.n_units
     spec = _parameter(parameter, net)
@@ -241,7 +241,7 @@ def sensitivity(net, x0, *, delta, n_steps, direction=None, backend="cpu", dtype
     >>> np.round(res.distance[:, -1], 5).tolist()   # across the boundary at 0, and far from it
     [3.55206, 0.0]
     """
-    net = check_net(net)
+    net = check_net(net, "sensitivity")
     dtype = net_dtype(dtype, net)
     n = net.n_units
     x0 = states("x0", x0, n, dtype).copy()
@@ -291,11 +291,9 @@ def sensitivity(net, x0, *, delta, n_steps, direction=None, backend="cpu", dtype
 # ---------------------------------------------------------------------------
 # Helpers, shared with basins.py
 # ---------------------------------------------------------------------------
-def check_net(net):
-    """Return ``net`` if it is an `RNN`, else raise TypeError."""
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
-    return net
+def check_net(net, function):
+    """Return ``net`` if it is an `RNN`, else raise TypeError (naming ``function`` for a gated cell)."""
+    return require_rnn(net, function)
 
 
 def net_dtype(dtype, net):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _validate
 from .._kernels.scalar_bptt import CROSS_ENTROPY, LOSS_CODES, SQUARED_ERROR
-from ..maps.model import RNN
+from ..maps.gated import require_rnn
 from ..results.gradients import GradientResult
 
 __all__ = ["bptt"]
@@ -132,8 +132,7 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
     >>> float(res.loss), float(res.grads["W_in"][0, 0])
     (0.25, 1.5)
     """
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    require_rnn(net, "bptt")
     _validate.choice("loss", loss, LOSSES)
     _validate.choice("at", at, AT)
     if contributions is not None:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import _validate
+from ..maps.gated import is_gated
 from ..maps.iterate import trajectory_arguments
 from ..maps.model import RNN
 from ..results.jacobians import JacobianResult
@@ -15,10 +16,10 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
 
     Parameters
     ----------
-    net : RNN
-        The network (any activation, form and leak).
+    net : RNN, GRU or LSTM
+        The network (any activation, form and leak; or a gated cell).
     x0 : array_like, shape (n,)
-        Initial state.
+        Initial state (``net.state_size``: 2n, ``(h_0, c_0)``, for an `LSTM`).
     inputs : array_like, shape (T, m), optional
         Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``);
         None for an autonomous run of ``n_steps`` steps.
@@ -27,7 +28,7 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
         are given they must agree.
     n_singular : int, default 1
         How many of the largest singular values to keep per window,
-        1 <= n_singular <= n.
+        1 <= n_singular <= n (the state size).
 
     Returns
     -------
@@ -41,7 +42,7 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN`, ``n_steps`` or ``n_singular`` is not an
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, ``n_steps`` or ``n_singular`` is not an
         integer, or an array is complex or not numeric.
     ValueError
         If ``n_singular`` is outside [1, n], the window arrays would be too
@@ -69,7 +70,11 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
     for the paper form; ``J_i = diag(sigma'(a_i)) W_rec`` with
     ``a_i = W_rec x_{i-1} + W_in u_i + b`` for the standard form, and
     ``diag(leak) + diag(1 - leak) J_i`` with a leak.  The product over a
-    window has t - k factors, and ``P_{k,k} = I``.
+    window has t - k factors, and ``P_{k,k} = I``.  For a `GRU` the state is
+    ``h`` and ``J_i = dh_i/dh_{i-1}``; for an `LSTM` it is ``(h, c)`` and
+    ``J_i = d(h_i, c_i)/d(h_{i-1}, c_{i-1})`` (2n, 2n), so the products
+    include the paths through the cell state (``dynrnn/cells/gru.py`` and
+    ``lstm.py`` write out both Jacobians).
 
     The products are never formed.  One QR (Benettin) pass gives
     ``J_i Q_{i-1} = Q_i R_i`` with ``Q_0 = I``, so that
@@ -106,7 +111,7 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
     [0.0, 1.0, 2.0, 3.0]
     """
     _check_net(net)
-    n = net.n_units
+    n = _state_size(net)
     n_singular = _validate.integer("n_singular", n_singular)
     if not 1 <= n_singular <= n:
         raise ValueError(f"n_singular must lie in [1, n] with n = {n}; got {n_singular}")
@@ -125,7 +130,7 @@ def jacobian_products(net, x0, inputs=None, *, n_steps=None, n_singular=1):
     from .._kernels import jacobians as kernels
 
     jacobians = np.empty((T, n, n), dtype=dtype)
-    kernels.trajectory(net.activation, *arrays[:4], x, *arrays[4:], jacobians)
+    _trajectory(net, x, arrays, jacobians)
     R = np.empty_like(jacobians)
     kernels.qr_pass(jacobians, np.eye(n, dtype=dtype), R, np.empty((T, n), dtype=dtype))
     log_singular_values = np.full((T + 1, T + 1, n_singular), np.nan, dtype=dtype)
@@ -149,9 +154,26 @@ _MAX_WINDOW_ENTRIES = 2**28
 
 
 def _check_net(net):
-    """Raise TypeError unless ``net`` is an `RNN`."""
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    """Raise TypeError unless ``net`` is an `RNN`, a `GRU` or an `LSTM`."""
+    if not (isinstance(net, RNN) or is_gated(net)):
+        raise TypeError(f"net must be a dynrnn.RNN, GRU or LSTM; got {type(net).__name__}")
+
+
+def _state_size(net):
+    """Length of the state the Jacobians act on: n, or 2n for an `LSTM`."""
+    return net.state_size if is_gated(net) else net.n_units
+
+
+def _trajectory(net, x, arrays, jacobians):
+    """Fill the trajectory ``x`` from ``x[0]`` and the step Jacobians, with the kernel of ``net``'s cell."""
+    if is_gated(net):
+        from .._kernels import gated
+
+        gated.trajectory(net.cell, *arrays[:4], x, *arrays[4:], jacobians)
+    else:
+        from .._kernels import jacobians as kernels
+
+        kernels.trajectory(net.activation, *arrays[:4], x, *arrays[4:], jacobians)
 
 
 def _prepare(net, x0, inputs, n_steps, **limits):
@@ -160,12 +182,18 @@ def _prepare(net, x0, inputs, n_steps, **limits):
     Returns ``(x, arrays)``: an empty trajectory (T + 1, n) with ``x[0] =
     x0``, and the kernel arguments ``(W_rec, W_in, b, leak, inputs, paper,
     leaky, driven)`` as writable C-contiguous arrays (Numba compiles
-    read-only arrays separately).  Shared with `dynrnn.lyapunov_spectrum`.  ``limits``
-    (``step_bytes``, ``step_work``, ``check``) go to `trajectory_arguments`, which refuses a
+    read-only arrays separately); for a `GRU` or an `LSTM`, n is the state
+    size and the arguments are ``(W_ih, W_hh, b_ih, b_hh, inputs, driven)``.
+    Shared with `dynrnn.lyapunov_spectrum`.  ``limits`` (``step_bytes``,
+    ``step_work``, ``check``) go to `trajectory_arguments`, which refuses a
     trajectory that cannot fit or finish before anything is allocated.
     """
     x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs, **limits)
-    n, dtype = net.n_units, net.dtype
+    n, dtype = _state_size(net), net.dtype
+    if is_gated(net):
+        x = np.empty((n_steps + 1, n), dtype=dtype)
+        x[0] = x0
+        return x, (W_in, net.W_hh.copy(), net.b_ih.copy(), net.b_hh.copy(), inputs, driven)
     leaky = net.leak is not None
     leak = net.leak.copy() if leaky else np.zeros(n, dtype=dtype)
     x = np.empty((n_steps + 1, n), dtype=dtype)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import _validate
-from ..maps.model import RNN
+from ..maps.gated import require_rnn
 from ..results.gradients import GradientResult
 from ..results.regularizer import RegularizerResult
 
@@ -113,8 +113,7 @@ def vanishing_regularizer(net, result, inputs=None, *, form="squared", reduce="m
     >>> float(reg.omega), reg.n_valid, float(np.abs(reg.grad_W_rec).max())
     (0.0, 3, 0.0)
     """
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    require_rnn(net, "vanishing_regularizer")
     if not isinstance(result, GradientResult):
         raise TypeError(f"result must be a dynrnn GradientResult (the output of bptt); got {type(result).__name__}")
     _validate.choice("form", form, FORMS)

@@ -6,6 +6,7 @@ from .. import _backend, _validate
 from .._kernels.scalar import ACTIVATIONS, FORMS
 from ..results import OrbitResult
 from . import _chunks
+from .gated import is_gated
 from .model import RNN
 
 __all__ = ["iterate", "iterate_grid"]
@@ -16,10 +17,11 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
 
     Parameters
     ----------
-    net : RNN
+    net : RNN, GRU or LSTM
         The network.
     x0 : array_like, shape (n,)
-        Initial state.
+        Initial state (of length ``net.state_size`` for a `GRU`, n, or an
+        `LSTM`, 2n: ``(h_0, c_0)`` stacked).
     inputs : array_like, shape (T, m), optional
         Input sequence ``u_1 ... u_T`` (row ``t - 1`` drives step ``t``); the
         network must have ``W_in`` with m columns.
@@ -30,14 +32,15 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
     Returns
     -------
     ndarray, shape (T + 1, n)
-        ``x_0, x_1, ..., x_T`` in ``net.dtype``.  If a state becomes
+        ``x_0, x_1, ..., x_T`` in ``net.dtype`` (rows of length 2n,
+        ``(h_t, c_t)``, for an `LSTM`).  If a state becomes
         non-finite it is kept as computed and every later row is NaN (see
         `iterate_grid` for a divergence flag).
 
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN`, ``n_steps`` is not an integer, or an array
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, ``n_steps`` is not an integer, or an array
         is complex or not numeric.
     ValueError
         If a shape disagrees, ``x0`` or ``inputs`` holds NaN or inf,
@@ -55,6 +58,10 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
 
     .. math:: x_t = W_{rec}\,\sigma(x_{t-1}) + W_{in} u_t + b
 
+    A `GRU` or an `LSTM` steps by the equations of ``torch.nn.GRU`` and
+    ``torch.nn.LSTM`` (see the classes), from ``dynrnn/cells/gru.py`` and
+    ``dynrnn/cells/lstm.py``.
+
     Examples
     --------
     >>> import dynrnn
@@ -63,6 +70,8 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
     [1.0, 0.5, 0.25, 0.125]
     """
     x0, inputs, W_in, n_steps, driven = trajectory_arguments(net, x0, n_steps, inputs)
+    if is_gated(net):
+        return _iterate_gated(net, x0, inputs, W_in, n_steps, driven)
     n, dtype = net.n_units, net.dtype
     leaky = net.leak is not None
     leak = net.leak.reshape(1, n).copy() if leaky else np.zeros((1, n), dtype=dtype)
@@ -87,6 +96,25 @@ def iterate(net, x0, inputs=None, *, n_steps=None):
     return out[0]
 
 
+def _iterate_gated(net, x0, inputs, W_ih, n_steps, driven):
+    """`iterate` for a `GRU` or an `LSTM`: the orbit kernel of ``_kernels/gated.py``, over chunks of steps."""
+    from .._kernels import gated as kernels  # imports Numba: never at `import dynrnn`
+
+    N, rows = net.state_size, net.W_hh.shape[0]
+    out = np.empty((1, n_steps + 1, N), dtype=net.dtype)
+    diverged_at = np.empty(1, dtype=np.int64)
+    W_hh, b_ih, b_hh = (
+        net.W_hh.reshape(1, rows, net.n_units).copy(),
+        net.b_ih.reshape(1, rows).copy(),
+        net.b_hh.reshape(1, rows).copy(),
+    )
+    x0 = x0.reshape(1, N)
+    _chunks.orbits(
+        kernels, net.cell, W_hh, W_ih, b_ih, b_hh, x0, inputs, n_steps, False, False, driven, out, diverged_at
+    )
+    return out[0]
+
+
 def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0, check=None):
     """Check the arguments of one trajectory (`iterate`'s rules) and lay them out for the kernels.
 
@@ -94,7 +122,8 @@ def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0,
     ``inputs`` (T, m) and ``W_in`` writable C-contiguous copies (Numba
     compiles read-only arrays separately), with a zero column standing in
     for both when the network is autonomous.  Shared by `iterate`,
-    `jacobian_products` and `lyapunov_spectrum`.
+    `jacobian_products` and `lyapunov_spectrum`.  For a `GRU` or an `LSTM`,
+    n is ``net.state_size`` and ``W_in`` is ``W_ih`` (kn, m).
 
     Before allocating, refuses (ValueError naming ``n_steps``) a trajectory
     whose memory, ``(T + 1) n + T m`` numbers plus ``step_bytes`` per step,
@@ -102,17 +131,26 @@ def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0,
     ``step_work`` per step, exceeds ``_config.MAX_WORK``; ``check(T)``, when
     given, may refuse more.
     """
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
-    n, m, dtype = net.n_units, net.n_inputs, net.dtype
+    gated = is_gated(net)
+    if not (gated or isinstance(net, RNN)):
+        raise TypeError(f"net must be a dynrnn.RNN, GRU or LSTM; got {type(net).__name__}")
+    n, m, dtype = (net.state_size if gated else net.n_units), net.n_inputs, net.dtype
     x0 = _validate.real_array("x0", x0, dtype)
     if x0.shape != (n,):
-        raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+        if not gated:
+            raise ValueError(f"x0 must have shape (n,) with n = {n}; got {_validate.shape_str(x0.shape)}")
+        state = "(h, c) stacked, 2n" if net.cell == "lstm" else "h, n"
+        raise ValueError(
+            f"x0 must have shape (state_size,) with state_size = {n} (the {type(net).__name__}'s state: {state}); "
+            f"got {_validate.shape_str(x0.shape)}"
+        )
+    rows = net.W_hh.shape[0] if gated else n  # the rows of W_in (kn for k gates)
+    step_cost = rows * (net.n_units + m) if gated else n * n + n * m  # multiply-adds of one step
 
     def limits(T, name):
         size = dtype.itemsize
         _validate.memory(name, (T + 1) * n * size + T * max(m, 1) * size + T * step_bytes, f"a trajectory of {T} steps")
-        _validate.work(name, T * (n * n + n * m + step_work), f"a trajectory of {T} steps")
+        _validate.work(name, T * (step_cost + step_work), f"a trajectory of {T} steps")
         if check is not None:
             check(T)
 
@@ -121,17 +159,17 @@ def trajectory_arguments(net, x0, n_steps, inputs, *, step_bytes=0, step_work=0,
             raise ValueError("n_steps must be given when inputs is None; got neither")
         n_steps = _validate.integer("n_steps", n_steps, minimum=1)
         limits(n_steps, "n_steps")
-        return x0, np.zeros((n_steps, 1), dtype=dtype), np.zeros((n, 1), dtype=dtype), n_steps, False
+        return x0, np.zeros((n_steps, 1), dtype=dtype), np.zeros((rows, 1), dtype=dtype), n_steps, False
     inputs = _validate.real_array("inputs", inputs, dtype)
     if inputs.ndim != 2 or inputs.shape[1] != m or inputs.shape[0] < 1:
         raise ValueError(
-            f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of W_in); "
+            f"inputs must have shape (T, m) with T >= 1 and m = {m} (the columns of {'W_ih' if gated else 'W_in'}); "
             f"got {_validate.shape_str(inputs.shape)}"
         )
     if n_steps is not None and _validate.integer("n_steps", n_steps, minimum=1) != inputs.shape[0]:
         raise ValueError(f"n_steps must equal len(inputs) = {inputs.shape[0]}; got {n_steps}")
     limits(inputs.shape[0], "inputs (its length)")
-    return x0, inputs, net.W_in.copy(), inputs.shape[0], True
+    return x0, inputs, (net.W_ih if gated else net.W_in).copy(), inputs.shape[0], True
 
 
 def iterate_grid(
@@ -187,7 +225,8 @@ def iterate_grid(
         Also if the call would need more memory than is available, or more work than
         ``dynrnn._config.MAX_WORK``: sizes are estimated before anything is allocated.
     TypeError
-        If an array is complex or not numeric, or a count is not an integer.
+        If an array is complex or not numeric, or a count is not an integer;
+        also if ``W_rec`` is a `GRU` or an `LSTM` (RNN maps only).
     RuntimeError
         If ``backend="cuda"`` and no GPU (nor the CUDA simulator) is available.
 
@@ -211,6 +250,11 @@ def iterate_grid(
     >>> np.round(res.x[:, -1, 0], 5).tolist()   # two attractors of the bistable map
     [-1.77603, 1.77603]
     """
+    if is_gated(W_rec):
+        raise TypeError(
+            f"iterate_grid supports RNN only (the arrays W_rec, b of G RNN maps); got {type(W_rec).__name__} "
+            f"(iterate a gated cell with dynrnn.iterate)"
+        )
     dtype = _validate.float_dtype("dtype", dtype)
     _validate.choice("activation", activation, ACTIVATIONS)
     _validate.choice("form", form, FORMS)

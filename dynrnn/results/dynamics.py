@@ -20,7 +20,8 @@ class FixedPointResult(_FrozenArrays):
     ----------
     x : ndarray, shape (k, n)
         The fixed points, in the state of ``form``: ``x*`` for the paper
-        form, ``h*`` for the standard form.
+        form, ``h*`` for the standard form and a GRU, ``(h*, c*)`` (2n) for
+        an LSTM.
     multipliers : ndarray of complex128, shape (k, n)
         Multipliers: eigenvalues of the step Jacobian at each point (with the
         leak), by decreasing modulus.
@@ -49,7 +50,8 @@ class FixedPointResult(_FrozenArrays):
     slow_q : ndarray, shape (s,), or None
         ``q`` at each slow point; None unless requested.
     form : str
-        ``"paper"`` or ``"standard"``: the state variable of ``x``.
+        ``"paper"`` or ``"standard"`` (an RNN), ``"gru"`` or ``"lstm"``: the
+        state variable of ``x``.
     """
 
     KINDS: ClassVar[tuple] = ("stable", "saddle", "unstable", "non-hyperbolic")

@@ -12,6 +12,7 @@ import numpy as np
 from ..gradients.bptt import bptt
 from ..gradients.jacobians import jacobian_products
 from ..maps.activations import gamma
+from ..maps.gated import require_rnn
 from ..maps.model import RNN
 from ..results import GradientResult, JacobianResult
 
@@ -411,8 +412,7 @@ def assert_gradient_matches_finite_differences(net, x0, inputs, targets, *, loss
 
 
 def _check_net(net):
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    require_rnn(net, "dynrnn.testing")
 
 
 def _products(net, x0, inputs, n_steps, result):

@@ -1,0 +1,180 @@
+"""CPU builds for the gated cells (``cells/gru.py``, ``cells/lstm.py``): kernels and host launchers.
+
+The cell comes from `cpu.gated_cell`; the loops are those of ``scalar.py``
+(orbits, damped Newton) and ``scalar_gated.py`` (a trajectory with its step
+Jacobians, the step at given points).  The QR passes of `jacobian_products`
+and `lyapunov_spectrum` are those of ``jacobians.py``, which do not depend on
+the cell.  Launchers take validated, C-contiguous host arrays and fill the
+``out`` arrays they are given; kernels are cached per cell name ("gru",
+"lstm").
+"""
+
+import functools
+
+import numpy as np
+from numba import njit, prange
+
+from .. import _config
+from . import cache, cpu, jacobians, scalar, scalar_gated
+
+cache.configure()  # before the first dispatcher: where its compiled code is kept
+
+# Called, not inlined, like the solvers of cpu.py and jacobians.py.
+_solver = njit(**_config.JIT_OPTIONS)
+
+
+# ---------------------------------------------------------------------------
+# Orbits (dynrnn.iterate), through scalar.make_orbit and _chunks.orbits.
+# ---------------------------------------------------------------------------
+@functools.cache
+def _orbit_kernel(name):
+    cell = cpu.gated_cell(name)
+    orbit = cpu._device(scalar.make_orbit(cpu._called(scalar_gated.make_orbit_step(cell.step))))
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(W_hh, W_ih, b_ih, b_hh, x0, inputs, n_steps, driven, work, out, diverged_at):
+        for g in prange(out.shape[0]):
+            diverged_at[g] = orbit(
+                W_hh[g * (W_hh.shape[0] > 1)],
+                W_ih,
+                b_ih[g * (b_ih.shape[0] > 1)],
+                b_hh[g * (b_hh.shape[0] > 1)],
+                x0[g * (x0.shape[0] > 1)],
+                inputs,
+                n_steps,
+                False,
+                False,
+                driven,
+                work[g],
+                out[g],
+            )
+
+    return kernel
+
+
+def iterate_grid(name, W_rec, W_in, b, alpha, x0, inputs, n_steps, paper, leaky, driven, out, diverged_at):
+    """Iterate G orbits of a gated cell; the signature of `cpu.iterate_grid`, so `_chunks.orbits` can call it.
+
+    The slots carry the gated parameters: ``W_rec`` = W_hh (1|G, kn, n),
+    ``W_in`` = W_ih (kn, m), ``b`` = b_ih and ``alpha`` = b_hh (1|G, kn);
+    ``x0`` (1|G, N), inputs (n_steps, m); ``paper`` and ``leaky`` are
+    ignored.  Writes into ``out`` (G, n_keep, N) and ``diverged_at`` (G,).
+    """
+    G, _, N = out.shape
+    work = np.empty((G, 3, N), dtype=out.dtype)
+    _orbit_kernel(name)(W_rec, W_in, b, alpha, x0, inputs, n_steps, driven, work, out, diverged_at)
+
+
+# ---------------------------------------------------------------------------
+# Trajectories with their step Jacobians (jacobian_products, lyapunov_spectrum).
+# ---------------------------------------------------------------------------
+@functools.cache
+def _trajectory_kernel(name):
+    cell = cpu.gated_cell(name)
+    trajectory = _solver(scalar_gated.make_trajectory(cell.step, cell.jacobian))
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_ih, W_hh, b_ih, b_hh, x, inputs, driven, jacobians):
+        trajectory(W_ih, W_hh, b_ih, b_hh, x, inputs, driven, jacobians)
+
+    return kernel
+
+
+def trajectory(name, W_ih, W_hh, b_ih, b_hh, x, inputs, driven, jacobians):
+    """Iterate from ``x[0]`` and form the step Jacobians over the full state.
+
+    ``x`` (B + 1, N) holds the start in ``x[0]``; inputs (B, m); writes
+    ``x_1 ... x_B`` into ``x[1:]`` and ``J_i = dx_i/dx_{i-1}`` into
+    ``jacobians[i - 1]`` (B, N, N), with `dynrnn.iterate`'s rule for
+    non-finite states.
+    """
+    _trajectory_kernel(name)(W_ih, W_hh, b_ih, b_hh, x, inputs, driven, jacobians)
+
+
+def lyapunov_spectrum(name, W_ih, W_hh, b_ih, b_hh, x, inputs, driven, n_transient, local, block=256):
+    """Per-step ``log|R_i[j, j]|`` of the Benettin QR iteration, a block of steps at a time.
+
+    As ``jacobians.lyapunov_spectrum`` for the RNN: fills the trajectory
+    ``x`` (T + 1, N) and writes the factors of steps ``n_transient + 1 ...
+    T`` into ``local`` (T - n_transient, N); memory stays O(block N^2).
+    """
+    T, N = x.shape[0] - 1, x.shape[1]
+    dtype = local.dtype
+    Q = np.eye(N, dtype=dtype)
+    J = np.empty((min(block, T), N, N), dtype=dtype)
+    R = np.empty_like(J)
+    log_diag = np.empty((J.shape[0], N), dtype=dtype)
+    for lo in range(0, T, block):
+        hi = min(lo + block, T)
+        B = hi - lo
+        trajectory(name, W_ih, W_hh, b_ih, b_hh, x[lo : hi + 1], inputs[lo:hi], driven, J[:B])
+        jacobians.qr_pass(J[:B], Q, R[:B], log_diag[:B])
+        keep = max(lo, n_transient)
+        if hi > keep:
+            local[keep - n_transient : hi - n_transient] = log_diag[keep - lo : B]
+
+
+# ---------------------------------------------------------------------------
+# The step and its Jacobian at given states (fixed-point classification, slow points).
+# ---------------------------------------------------------------------------
+@functools.cache
+def _points_kernel(name):
+    cell = cpu.gated_cell(name)
+    points = _solver(scalar_gated.make_points(cell.step, cell.jacobian))
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_ih, W_hh, b_ih, b_hh, X, U, driven, F, J):
+        points(W_ih, W_hh, b_ih, b_hh, X, U, driven, F, J)
+
+    return kernel
+
+
+def step_jacobians(name, W_ih, W_hh, b_ih, b_hh, X, U=None):
+    """The cell's step ``F`` (P, N) and step Jacobian ``J`` (P, N, N) at each of P states ``X``, in float64.
+
+    ``U`` (P, m) are the inputs driving the steps (None: zero input).
+    """
+
+    def f64(a):
+        return np.array(a, dtype=np.float64)  # a writable copy: Numba types read-only arrays apart
+
+    X = np.array(X, dtype=np.float64, ndmin=2)
+    P, N = X.shape
+    driven = U is not None and np.shape(U)[-1] > 0
+    U = np.ascontiguousarray(np.broadcast_to(np.asarray(U, dtype=np.float64), (P, np.shape(U)[-1]))) if driven else X
+    F, J = np.empty((P, N)), np.empty((P, N, N))
+    _points_kernel(name)(f64(W_ih), f64(W_hh), f64(b_ih), f64(b_hh), X, U, driven, F, J)
+    return F, J
+
+
+# ---------------------------------------------------------------------------
+# Fixed points of the autonomous cell (u = 0): damped Newton from many starts.
+# ---------------------------------------------------------------------------
+@functools.cache
+def _fixed_point_kernel(name):
+    cell = cpu.gated_cell(name)
+    residual = _solver(scalar_gated.make_fixed_point_residual(cell.fixed_point_map, cell.fixed_point_jacobian))
+    newton = _solver(scalar.make_fixed_point_newton(residual, _solver(scalar.lu_solve)))
+
+    @njit(parallel=True, **_config.JIT_OPTIONS)
+    def kernel(W_hh, biases, x0, tol, max_iter, work, x, status, n_iter, residual_norm):
+        for g in prange(x0.shape[0]):
+            status[g], n_iter[g], residual_norm[g] = newton(W_hh, biases, x0[g], False, tol, max_iter, work[g], x[g])
+
+    return kernel
+
+
+def fixed_points(name, W_hh, biases, x0, tol, max_iter, x, status, n_iter, residual_norm):
+    """Damped Newton on ``G(x) - x`` (zero input) from each of S starts, ``G`` the cell's ``fixed_point_map``.
+
+    ``G`` has the fixed points of the step ``F``: ``F`` itself for the LSTM, the
+    candidate ``n(h)`` for the GRU (``cells/gru.py``, `make_candidate`), so
+    ``residual_norm`` is ``||G(x) - x||``, at least ``||F(x) - x||``.
+
+    Assumes validated, C-contiguous float64 input: W_hh (kn, n), biases (2,
+    kn) = ``(b_ih, b_hh)``, x0 (S, N); writes into ``x`` (S, N), ``status``
+    and ``n_iter`` (S,; int64) and ``residual_norm`` (S,).
+    """
+    S, N = x0.shape
+    work = np.empty((S, N + 6, N), dtype=x.dtype)
+    _fixed_point_kernel(name)(W_hh, biases, x0, tol, max_iter, work, x, status, n_iter, residual_norm)

@@ -1,0 +1,229 @@
+"""The GRU cell of PyTorch's ``torch.nn.GRU``, in the Numba subset: step, step Jacobian, JVP and VJP.
+
+The one place where the GRU's map and its derivatives are written; the CPU
+(``numba.njit``) and CUDA (``numba.cuda.jit(device=True)``) builds compile the
+same code (see `dynrnn.cells`).
+
+**The map** (the PyTorch documentation of ``torch.nn.GRU``; Cho et al. 2014).
+For the hidden state ``h`` (length n, the whole state) driven by ``u``
+(length m), with the parameters in PyTorch's stacked layout, gate order
+r, z, n (reset, update, new) -- ``W_ih`` (3n, m), ``W_hh`` (3n, n), ``b_ih``
+and ``b_hh`` (3n,), block k holding rows ``k n ... (k + 1) n - 1``:
+
+- ``r = sigmoid(W_ir u + b_ir + W_hr h + b_hr)``;
+- ``z = sigmoid(W_iz u + b_iz + W_hz h + b_hz)``;
+- ``n = tanh(W_in u + b_in + r * (W_hn h + b_hn))``;
+- ``h' = (1 - z) * n + z * h``.
+
+**The step Jacobian** ``J = dh'/dh`` (n, n), the factor of Pascanu et al.
+(2013), eq. (5), for this map: with ``q = W_hn h + b_hn``,
+
+- ``J = diag(z) + diag((h - n) z (1 - z)) W_hz
+  + diag((1 - z)(1 - n^2)) [diag(q r (1 - r)) W_hr + diag(r) W_hn]``.
+
+**Fixed points** are those of the candidate map ``h -> n(h)`` (`make_candidate`).
+
+Every unit ``i`` needs only its own gates (``r_i, z_i, n_i, q_i``) and row
+``i`` of each block, so the step, the Jacobian and the JVP use no scratch;
+the VJP keeps three coefficients per unit in ``work`` (length >= 3n).
+
+Functions that need the compiled sigmoid and tanh are built by ``make_*``
+factories; `build` compiles them all for a backend.  None allocates, raises
+or touches Python objects; ``out`` arguments must not alias inputs.  ``u`` is
+read only when ``driven`` (``W_ih`` then has m >= 1 columns).
+"""
+
+N_GATES = 3
+PARAMETERS = ("W_ih", "W_hh", "b_ih", "b_hh")
+VJP_WORK = 3  # the VJP's scratch holds VJP_WORK * n numbers
+
+
+def unpack(net):
+    """The cell's arrays in kernel order: ``(W_ih, W_hh, b_ih, b_hh)``."""
+    return tuple(getattr(net, k) for k in PARAMETERS)
+
+
+def state_size(n_units):
+    """Length of the GRU's state: its hidden state, n."""
+    return n_units
+
+
+def make_gates(sigmoid, tanh):
+    """Return ``gates(W_ih, W_hh, b_ih, b_hh, h, u, driven, i) -> (r, z, n, q)`` of unit ``i``.
+
+    ``q = (W_hn h + b_hn)_i`` is the hidden part of the new gate, which the
+    reset gate scales (and the Jacobian needs).
+    """
+
+    def gates(W_ih, W_hh, b_ih, b_hh, h, u, driven, i):
+        n_units = W_hh.shape[1]
+        ir = i
+        iz = n_units + i
+        inn = 2 * n_units + i
+        ar = b_ih[ir] + b_hh[ir]
+        az = b_ih[iz] + b_hh[iz]
+        an = b_ih[inn]
+        q = b_hh[inn]
+        for j in range(n_units):
+            hj = h[j]
+            ar += W_hh[ir, j] * hj
+            az += W_hh[iz, j] * hj
+            q += W_hh[inn, j] * hj
+        if driven:
+            for k in range(W_ih.shape[1]):
+                uk = u[k]
+                ar += W_ih[ir, k] * uk
+                az += W_ih[iz, k] * uk
+                an += W_ih[inn, k] * uk
+        r = sigmoid(ar)
+        z = sigmoid(az)
+        return r, z, tanh(an + r * q), q
+
+    return gates
+
+
+def make_step(gates):
+    """Return ``step(W_ih, W_hh, b_ih, b_hh, x, u, driven, out)``: ``out = h'`` from ``x = h``."""
+
+    def step(W_ih, W_hh, b_ih, b_hh, x, u, driven, out):
+        for i in range(W_hh.shape[1]):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            out[i] = (1.0 - z) * nn + z * x[i]
+
+    return step
+
+
+def make_jacobian(gates):
+    """Return ``jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J)``: the step Jacobian ``dh'/dh`` into ``J`` (n, n)."""
+
+    def jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            cz = (x[i] - nn) * z * (1.0 - z)
+            cn = (1.0 - z) * (1.0 - nn * nn)
+            cr = cn * q * r * (1.0 - r)
+            cw = cn * r
+            for j in range(n_units):
+                J[i, j] = cz * W_hh[n_units + i, j] + cr * W_hh[i, j] + cw * W_hh[2 * n_units + i, j]
+            J[i, i] += z
+
+    return jacobian
+
+
+def make_jvp(gates):
+    """Return ``jvp(W_ih, W_hh, b_ih, b_hh, x, u, driven, v, out)``: ``out = J v`` without forming ``J``."""
+
+    def jvp(W_ih, W_hh, b_ih, b_hh, x, u, driven, v, out):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            vr = 0.0
+            vz = 0.0
+            vn = 0.0
+            for j in range(n_units):
+                vr += W_hh[i, j] * v[j]
+                vz += W_hh[n_units + i, j] * v[j]
+                vn += W_hh[2 * n_units + i, j] * v[j]
+            cn = (1.0 - z) * (1.0 - nn * nn)
+            out[i] = z * v[i] + (x[i] - nn) * z * (1.0 - z) * vz + cn * (q * r * (1.0 - r) * vr + r * vn)
+
+    return jvp
+
+
+def make_vjp(gates):
+    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+
+    An error ``g`` on ``h'`` carried back one step (eq. 5 transposed, as in
+    BPTT).  ``work`` is scratch of length >= 3n: the coefficients of the
+    rows of ``W_hr``, ``W_hz`` and ``W_hn``.
+    """
+
+    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            cn = g[i] * (1.0 - z) * (1.0 - nn * nn)
+            work[i] = cn * q * r * (1.0 - r)
+            work[n_units + i] = g[i] * (x[i] - nn) * z * (1.0 - z)
+            work[2 * n_units + i] = cn * r
+            out[i] = g[i] * z
+        for i in range(n_units):
+            for k in range(N_GATES):
+                c = work[k * n_units + i]
+                row = k * n_units + i
+                for j in range(n_units):
+                    out[j] += c * W_hh[row, j]
+
+    return vjp
+
+
+def make_candidate(gates):
+    """Return ``candidate(W_ih, W_hh, b_ih, b_hh, x, u, driven, out)``: the new gate ``n(h)`` into ``out``.
+
+    The GRU's fixed points are those of this map: ``h* = (1 - z) n + z h*``
+    with ``z < 1`` forces ``h* = n``.  Newton on ``n(h) - h`` finds the same
+    zeros as on ``F(h) - h = (1 - z)(n - h)`` without the factor ``1 - z``,
+    which vanishes where the update gate saturates and would make the
+    identity-like far field look converged.
+    """
+
+    def candidate(W_ih, W_hh, b_ih, b_hh, x, u, driven, out):
+        for i in range(W_hh.shape[1]):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            out[i] = nn
+
+    return candidate
+
+
+def make_candidate_jacobian(gates):
+    """Return ``candidate_jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J)``: ``dn/dh`` into ``J`` (n, n).
+
+    ``dn/dh = diag(1 - n^2) [diag(q r (1 - r)) W_hr + diag(r) W_hn]``.
+    """
+
+    def candidate_jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            dn = 1.0 - nn * nn
+            cr = dn * q * r * (1.0 - r)
+            cw = dn * r
+            for j in range(n_units):
+                J[i, j] = cr * W_hh[i, j] + cw * W_hh[2 * n_units + i, j]
+
+    return candidate_jacobian
+
+
+class Compiled:
+    """The cell compiled for one backend: ``gates``, ``step``, ``jacobian``, ``jvp``, ``vjp``, ``candidate``,
+    ``candidate_jacobian``; ``fixed_point_map`` and ``fixed_point_jacobian`` are the map whose fixed points
+    are the cell's and its Jacobian (here the candidate ``n(h)``; see `make_candidate`).
+    """
+
+    def __init__(self, **functions):
+        self.__dict__.update(functions)
+
+
+def build(jit, sigmoid, tanh):
+    """Compile the cell with ``jit`` (``njit(inline="always")`` on the CPU, ``cuda.jit(device=True)`` on CUDA).
+
+    ``sigmoid`` and ``tanh`` are the backend's compiled logistic and tanh
+    (the table of ``_kernels/scalar.py``).  Returns a `Compiled`.
+    """
+    gates = jit(make_gates(sigmoid, tanh))
+    candidate = jit(make_candidate(gates))
+    candidate_jacobian = jit(make_candidate_jacobian(gates))
+    return Compiled(
+        gates=gates,
+        step=jit(make_step(gates)),
+        jacobian=jit(make_jacobian(gates)),
+        jvp=jit(make_jvp(gates)),
+        vjp=jit(make_vjp(gates)),
+        candidate=candidate,
+        candidate_jacobian=candidate_jacobian,
+        fixed_point_map=candidate,
+        fixed_point_jacobian=candidate_jacobian,
+        n_gates=N_GATES,
+        vjp_work=VJP_WORK,
+    )

@@ -1,0 +1,228 @@
+"""The LSTM cell of PyTorch's ``torch.nn.LSTM``, in the Numba subset: step, step Jacobian, JVP and VJP.
+
+The one place where the LSTM's map and its derivatives are written; the CPU
+(``numba.njit``) and CUDA (``numba.cuda.jit(device=True)``) builds compile the
+same code (see `dynrnn.cells`).
+
+**The map** (the PyTorch documentation of ``torch.nn.LSTM``; Hochreiter &
+Schmidhuber 1997, with the forget gate of Gers et al. 2000).  The state is
+``x = (h, c)`` (length 2n: the hidden state, then the cell state), driven by
+``u`` (length m).  The parameters are in PyTorch's stacked layout, gate order
+i, f, g, o (input, forget, cell, output) -- ``W_ih`` (4n, m), ``W_hh`` (4n, n),
+``b_ih`` and ``b_hh`` (4n,), block k holding rows ``k n ... (k + 1) n - 1``:
+
+- ``i = sigmoid(a_i)``, ``f = sigmoid(a_f)``, ``g = tanh(a_g)``,
+  ``o = sigmoid(a_o)``, with ``a_k = W_ik u + b_ik + W_hk h + b_hk``;
+- ``c' = f * c + i * g``;
+- ``h' = o * tanh(c')``.
+
+**The step Jacobian** ``J = d(h', c')/d(h, c)`` (2n, 2n), the factor of
+Pascanu et al. (2013), eq. (5), over the full state: with
+``K = diag(c f (1 - f)) W_hf + diag(g i (1 - i)) W_hi + diag(i (1 - g^2)) W_hg``
+(``dc'/dh``) and ``t = tanh(c')``,
+
+- ``dc'/dh = K``, ``dc'/dc = diag(f)``;
+- ``dh'/dh = diag(t o (1 - o)) W_ho + diag(o (1 - t^2)) K``,
+  ``dh'/dc = diag(o (1 - t^2) f)``.
+
+Every unit ``i`` needs only its own gates and row ``i`` of each block, so the
+step, the Jacobian and the JVP use no scratch; the VJP keeps four
+coefficients per unit in ``work`` (length >= 4n).
+
+Functions that need the compiled sigmoid and tanh are built by ``make_*``
+factories; `build` compiles them all for a backend.  None allocates, raises
+or touches Python objects; ``out`` arguments must not alias inputs.  ``u`` is
+read only when ``driven`` (``W_ih`` then has m >= 1 columns).
+"""
+
+N_GATES = 4
+PARAMETERS = ("W_ih", "W_hh", "b_ih", "b_hh")
+VJP_WORK = 4  # the VJP's scratch holds VJP_WORK * n numbers
+
+
+def unpack(net):
+    """The cell's arrays in kernel order: ``(W_ih, W_hh, b_ih, b_hh)``."""
+    return tuple(getattr(net, k) for k in PARAMETERS)
+
+
+def state_size(n_units):
+    """Length of the LSTM's state ``(h, c)``: 2n."""
+    return 2 * n_units
+
+
+def make_gates(sigmoid, tanh):
+    """Return ``gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i) -> (i, f, g, o)`` of unit ``i``.
+
+    ``x = (h, c)``; only ``h = x[:n]`` enters the gates.
+    """
+
+    def gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i):
+        n_units = W_hh.shape[1]
+        ii = i
+        jf = n_units + i
+        jg = 2 * n_units + i
+        jo = 3 * n_units + i
+        ai = b_ih[ii] + b_hh[ii]
+        af = b_ih[jf] + b_hh[jf]
+        ag = b_ih[jg] + b_hh[jg]
+        ao = b_ih[jo] + b_hh[jo]
+        for j in range(n_units):
+            hj = x[j]
+            ai += W_hh[ii, j] * hj
+            af += W_hh[jf, j] * hj
+            ag += W_hh[jg, j] * hj
+            ao += W_hh[jo, j] * hj
+        if driven:
+            for k in range(W_ih.shape[1]):
+                uk = u[k]
+                ai += W_ih[ii, k] * uk
+                af += W_ih[jf, k] * uk
+                ag += W_ih[jg, k] * uk
+                ao += W_ih[jo, k] * uk
+        return sigmoid(ai), sigmoid(af), tanh(ag), sigmoid(ao)
+
+    return gates
+
+
+def make_step(gates, tanh):
+    """Return ``step(W_ih, W_hh, b_ih, b_hh, x, u, driven, out)``: ``out = (h', c')`` from ``x = (h, c)``."""
+
+    def step(W_ih, W_hh, b_ih, b_hh, x, u, driven, out):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            ig, fg, gg, og = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            c = fg * x[n_units + i] + ig * gg
+            out[n_units + i] = c
+            out[i] = og * tanh(c)
+
+    return step
+
+
+def make_unit_slopes(gates, tanh):
+    """Return ``unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i) -> (ci, cf, cg, co, dh_dc, f)`` of unit ``i``.
+
+    The coefficients of the Jacobian's rows (see the module notes): ``dc'/dh
+    = ci W_hi + cf W_hf + cg W_hg`` (row i), ``dh'/dh = co W_ho + dh_dc dc'/dh``,
+    ``dc'/dc = f`` and ``dh'/dc = dh_dc f`` (diagonal).
+    """
+
+    def unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i):
+        n_units = W_hh.shape[1]
+        ig, fg, gg, og = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+        c = fg * x[n_units + i] + ig * gg
+        t = tanh(c)
+        ci = gg * ig * (1.0 - ig)
+        cf = x[n_units + i] * fg * (1.0 - fg)
+        cg = ig * (1.0 - gg * gg)
+        co = t * og * (1.0 - og)
+        return ci, cf, cg, co, og * (1.0 - t * t), fg
+
+    return unit_slopes
+
+
+def make_jacobian(unit_slopes):
+    """Return ``jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J)``: ``d(h', c')/d(h, c)`` into ``J`` (2n, 2n)."""
+
+    def jacobian(W_ih, W_hh, b_ih, b_hh, x, u, driven, J):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            ci, cf, cg, co, dh_dc, fg = unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            for j in range(n_units):
+                k = ci * W_hh[i, j] + cf * W_hh[n_units + i, j] + cg * W_hh[2 * n_units + i, j]
+                J[n_units + i, j] = k
+                J[i, j] = co * W_hh[3 * n_units + i, j] + dh_dc * k
+                J[i, n_units + j] = 0.0
+                J[n_units + i, n_units + j] = 0.0
+            J[n_units + i, n_units + i] = fg
+            J[i, n_units + i] = dh_dc * fg
+
+    return jacobian
+
+
+def make_jvp(unit_slopes):
+    """Return ``jvp(W_ih, W_hh, b_ih, b_hh, x, u, driven, v, out)``: ``out = J v`` without forming ``J``."""
+
+    def jvp(W_ih, W_hh, b_ih, b_hh, x, u, driven, v, out):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            ci, cf, cg, co, dh_dc, fg = unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            vi = 0.0
+            vf = 0.0
+            vg = 0.0
+            vo = 0.0
+            for j in range(n_units):
+                vj = v[j]
+                vi += W_hh[i, j] * vj
+                vf += W_hh[n_units + i, j] * vj
+                vg += W_hh[2 * n_units + i, j] * vj
+                vo += W_hh[3 * n_units + i, j] * vj
+            dc = ci * vi + cf * vf + cg * vg + fg * v[n_units + i]
+            out[n_units + i] = dc
+            out[i] = co * vo + dh_dc * dc
+
+    return jvp
+
+
+def make_vjp(unit_slopes):
+    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+
+    An error ``g = (g_h, g_c)`` on ``(h', c')`` carried back one step (eq. 5
+    transposed, as in BPTT): the error on ``c'`` is ``g_c + dh_dc g_h``.
+    ``work`` is scratch of length >= 4n: the coefficients of the rows of
+    ``W_hi``, ``W_hf``, ``W_hg`` and ``W_ho``.
+    """
+
+    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+        n_units = W_hh.shape[1]
+        for i in range(n_units):
+            ci, cf, cg, co, dh_dc, fg = unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
+            gc = g[n_units + i] + dh_dc * g[i]
+            work[i] = gc * ci
+            work[n_units + i] = gc * cf
+            work[2 * n_units + i] = gc * cg
+            work[3 * n_units + i] = g[i] * co
+            out[n_units + i] = gc * fg
+            out[i] = 0.0
+        for i in range(n_units):
+            for k in range(N_GATES):
+                c = work[k * n_units + i]
+                row = k * n_units + i
+                for j in range(n_units):
+                    out[j] += c * W_hh[row, j]
+
+    return vjp
+
+
+class Compiled:
+    """The cell compiled for one backend: ``gates``, ``unit_slopes``, ``step``, ``jacobian``, ``jvp``, ``vjp``.
+
+    ``fixed_point_map`` and ``fixed_point_jacobian`` (the map whose fixed points are the cell's, and its
+    Jacobian) are ``step`` and ``jacobian``.
+    """
+
+    def __init__(self, **functions):
+        self.__dict__.update(functions)
+
+
+def build(jit, sigmoid, tanh):
+    """Compile the cell with ``jit`` (``njit(inline="always")`` on the CPU, ``cuda.jit(device=True)`` on CUDA).
+
+    ``sigmoid`` and ``tanh`` are the backend's compiled logistic and tanh
+    (the table of ``_kernels/scalar.py``).  Returns a `Compiled`.
+    """
+    gates = jit(make_gates(sigmoid, tanh))
+    unit_slopes = jit(make_unit_slopes(gates, tanh))
+    step = jit(make_step(gates, tanh))
+    jacobian = jit(make_jacobian(unit_slopes))
+    return Compiled(
+        gates=gates,
+        unit_slopes=unit_slopes,
+        step=step,
+        jacobian=jacobian,
+        fixed_point_map=step,
+        fixed_point_jacobian=jacobian,
+        jvp=jit(make_jvp(unit_slopes)),
+        vjp=jit(make_vjp(unit_slopes)),
+        n_gates=N_GATES,
+        vjp_work=VJP_WORK,
+    )
