@@ -104,7 +104,7 @@ def real_array(name, value, dtype, *, finite=True):
     if type(value).__module__ == "dynrnn.maps.gated":  # a GRU or LSTM where an RNN's array belongs
         raise TypeError(
             f"{name} must be a real number or array; got a {type(value).__name__}: this function supports RNN "
-            f"parameters only (gated cells go to iterate, jacobian_products, lyapunov_spectrum and fixed_points)"
+            f"parameters only (gated cells go to iterate, jacobian_products, lyapunov_spectrum, fixed_points and bptt)"
         )
     try:
         arr = np.asarray(value)

@@ -134,3 +134,48 @@ def jacobian_products(cell, params, x0, inputs=None, n_steps=None):
             M = Js[t - 1] @ M
             P[t][k] = M
     return xs, Js, P
+
+
+def loss(cell, params, x0, inputs, targets, kind, at, W_out=None, b_out=None, n_steps=None):
+    """The batch loss of `dynrnn.bptt` by a Python loop: the mean over sequences of sum_t E_t.
+
+    ``x0`` (B, N); ``inputs`` (T, B, m) or None (then ``n_steps``); ``targets`` (T, B, q) for
+    ``at="every"``, (B, q) for ``"last"``, floats (class distributions for the cross-entropy).
+    ``kind``: "squared_error" (on h, the first n entries of the state), "readout_squared_error"
+    or "cross_entropy" (softmax of W_out h + b_out).
+    """
+    n = params[1].shape[1]
+    x0 = np.asarray(x0, dtype=float)
+    B = x0.shape[0]
+    T = inputs.shape[0] if inputs is not None else n_steps
+    total = 0.0
+    for q in range(B):
+        x = x0[q]
+        for t in range(1, T + 1):
+            x = step(cell, params, x, None if inputs is None else inputs[t - 1, q])
+            if at == "last" and t < T:
+                continue
+            target = targets[t - 1, q] if at == "every" else targets[q]
+            h = x[:n]
+            if kind == "squared_error":
+                total += np.sum((h - target) ** 2)
+                continue
+            y = W_out @ h + b_out
+            if kind == "readout_squared_error":
+                total += np.sum((y - target) ** 2)
+            else:
+                top = y.max()
+                total += np.sum(target * (top + np.log(np.sum(np.exp(y - top))) - y))
+    return total / B
+
+
+def fd_gradient(fun, value, h=1e-6):
+    """Central differences of the scalar ``fun(value)`` over every entry of the array ``value``."""
+    value = np.array(value, dtype=float)
+    grad = np.empty_like(value)
+    for idx in np.ndindex(value.shape):
+        up, down = value.copy(), value.copy()
+        up[idx] += h
+        down[idx] -= h
+        grad[idx] = (fun(up) - fun(down)) / (2 * h)
+    return grad

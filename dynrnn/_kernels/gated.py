@@ -2,7 +2,8 @@
 
 The cell comes from `cpu.gated_cell`; the loops are those of ``scalar.py``
 (orbits, damped Newton) and ``scalar_gated.py`` (a trajectory with its step
-Jacobians, the step at given points).  The QR passes of `jacobian_products`
+Jacobians, the step at given points, BPTT and its temporal contributions;
+the loss head is the RNN's, ``scalar_bptt.py``).  The QR passes of `jacobian_products`
 and `lyapunov_spectrum` are those of ``jacobians.py``, which do not depend on
 the cell.  Launchers take validated, C-contiguous host arrays and fill the
 ``out`` arrays they are given; kernels are cached per cell name ("gru",
@@ -178,3 +179,63 @@ def fixed_points(name, W_hh, biases, x0, tol, max_iter, x, status, n_iter, resid
     S, N = x0.shape
     work = np.empty((S, N + 6, N), dtype=x.dtype)
     _fixed_point_kernel(name)(W_hh, biases, x0, tol, max_iter, work, x, status, n_iter, residual_norm)
+
+
+# ---------------------------------------------------------------------------
+# Backpropagation through time (dynrnn.bptt).
+# ---------------------------------------------------------------------------
+@functools.cache
+def _bptt_kernel(name):
+    from .bptt import _loss_head  # the RNN's compiled loss head: the same losses on the observed state h
+
+    cell = cpu.gated_cell(name)
+    run = _solver(scalar_gated.make_bptt(cell.step, cell.deltas, _loss_head))
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_ih, W_hh, b_ih, b_hh, W_out, b_out, x0, U, P, kind, every, driven, scale, Z, Y, Yg, E, G, D_ih,
+               D_hh, loss_seq):  # fmt: skip
+        run(W_ih, W_hh, b_ih, b_hh, W_out, b_out, x0, U, P, kind, every, driven, scale, Z, Y, Yg, E, G, D_ih, D_hh,
+            loss_seq)  # fmt: skip
+
+    return kernel
+
+
+def bptt(name, W_ih, W_hh, b_ih, b_hh, W_out, b_out, x0, U, P, kind, every, driven, scale, Z, Y, Yg, E, G, D_ih,
+         D_hh, loss_seq):  # fmt: skip
+    """Forward pass, losses and backward pass of B sequences (see ``scalar_gated.make_bptt`` for the layouts).
+
+    Assumes validated, C-contiguous writable arrays of the net's dtype: x0 (B, N), U (T, B, m) (a zero
+    column when not ``driven``), P (T_s, B, q); fills ``Z``, ``Y``, ``Yg``, ``E``, ``G``, ``D_ih``,
+    ``D_hh`` and ``loss_seq``.
+    """
+    _bptt_kernel(name)(W_ih, W_hh, b_ih, b_hh, W_out, b_out, x0, U, P, kind, every, driven, scale, Z, Y, Yg, E, G,
+                       D_ih, D_hh, loss_seq)  # fmt: skip
+
+
+@functools.cache
+def _lag_kernel(name):
+    cell = cpu.gated_cell(name)
+    run = _solver(scalar_gated.make_lag_contributions(cell.deltas))
+
+    @njit(**_config.JIT_OPTIONS)
+    def kernel(W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, g, g_back, d_ih, d_hh, L_ih, L_hh, Lb_ih, Lb_hh,
+               S_ih, S_hh, Sb_ih, Sb_hh):  # fmt: skip
+        run(W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, g, g_back, d_ih, d_hh, L_ih, L_hh, Lb_ih, Lb_hh,
+            S_ih, S_hh, Sb_ih, Sb_hh)  # fmt: skip
+
+    return kernel
+
+
+def lag_contributions(name, W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, lag, win):
+    """The temporal contributions of every scored step (losses at every step), by lag and by window.
+
+    ``lag`` and ``win`` map "W_ih", "W_hh", "b_ih", "b_hh" to zeroed arrays of shapes (T, ...) and (T, T, ...)
+    (``win``'s may be (1, 1, ...) when not ``window``), which are filled; see
+    ``scalar_gated.make_lag_contributions``.
+    """
+    N, K = Z.shape[2], W_hh.shape[0]
+    dtype = Z.dtype
+    g, g_back, d_ih, d_hh = np.empty(N, dtype), np.empty(N, dtype), np.empty(K, dtype), np.empty(K, dtype)
+    keys = ("W_ih", "W_hh", "b_ih", "b_hh")
+    out = [lag[k] for k in keys] + [win[k] for k in keys]
+    _lag_kernel(name)(W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, g, g_back, d_ih, d_hh, *out)

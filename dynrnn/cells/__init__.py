@@ -24,11 +24,13 @@ weight gradients) do.
   z, n) and ``torch.nn.LSTM`` (gates i, f, g, o), parameters in its stacked
   layout ``(W_ih, W_hh, b_ih, b_hh)``: one state vector (the step, the step
   Jacobian over the full state -- ``h`` for the GRU, ``(h, c)`` of length 2n
-  for the LSTM -- the JVP and the VJP).  ``gru.build(jit, sigmoid, tanh)``
+  for the LSTM -- the JVP, the VJP, and ``deltas``: one BPTT step that also
+  gives the errors on the gates' pre-activations).  ``gru.build(jit, sigmoid, tanh)``
   and ``lstm.build(...)`` compile them; ``_kernels/cpu.py`` caches one build
   per cell (``gated_cell("gru")``, ``gated_cell("lstm")``), and
   ``_kernels/gated.py`` holds the CPU kernels of `dynrnn.iterate`,
-  `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum` and
-  `dynrnn.fixed_points` over them.  No batch level yet: BPTT, training and
-  the population engine run the RNN only.
+  `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum`,
+  `dynrnn.fixed_points` and `dynrnn.bptt` over them.  No batch level of
+  rows shared by a team yet: training and the population engine run the
+  RNN only.
 """

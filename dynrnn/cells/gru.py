@@ -25,7 +25,7 @@ and ``b_hh`` (3n,), block k holding rows ``k n ... (k + 1) n - 1``:
 
 Every unit ``i`` needs only its own gates (``r_i, z_i, n_i, q_i``) and row
 ``i`` of each block, so the step, the Jacobian and the JVP use no scratch;
-the VJP keeps three coefficients per unit in ``work`` (length >= 3n).
+the VJP keeps the gates' errors (`make_deltas`) in ``work`` (length >= 6n).
 
 Functions that need the compiled sigmoid and tanh are built by ``make_*``
 factories; `build` compiles them all for a backend.  None allocates, raises
@@ -35,7 +35,7 @@ read only when ``driven`` (``W_ih`` then has m >= 1 columns).
 
 N_GATES = 3
 PARAMETERS = ("W_ih", "W_hh", "b_ih", "b_hh")
-VJP_WORK = 3  # the VJP's scratch holds VJP_WORK * n numbers
+VJP_WORK = 2 * N_GATES  # the VJP's scratch holds VJP_WORK * n numbers (d_ih and d_hh of `make_deltas`)
 
 
 def unpack(net):
@@ -131,29 +131,51 @@ def make_jvp(gates):
     return jvp
 
 
-def make_vjp(gates):
-    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+def make_deltas(gates):
+    """Return ``deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, d_ih, d_hh, out)``: one step of BPTT.
 
-    An error ``g`` on ``h'`` carried back one step (eq. 5 transposed, as in
-    BPTT).  ``work`` is scratch of length >= 3n: the coefficients of the
-    rows of ``W_hr``, ``W_hz`` and ``W_hn``.
+    From an error ``g`` on ``h'``, writes ``d_ih`` and ``d_hh`` (3n each):
+    the error on the gates' input-side pre-activations ``W_ih u + b_ih``
+    and hidden-side ``W_hh h + b_hh`` (equal but for the new gate, whose
+    hidden side the reset gate scales: ``d_hh = r d_ih`` there), so that the
+    step's immediate partials (eq. 4) are ``d_ih u^T`` (W_ih), ``d_hh h^T``
+    (W_hh), ``d_ih`` (b_ih) and ``d_hh`` (b_hh); and ``out = J^T g =
+    W_hh^T d_hh + z g``, the error carried back to ``h`` (eq. 5 transposed).
     """
 
-    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+    def deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, d_ih, d_hh, out):
         n_units = W_hh.shape[1]
         for i in range(n_units):
             r, z, nn, q = gates(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
-            cn = g[i] * (1.0 - z) * (1.0 - nn * nn)
-            work[i] = cn * q * r * (1.0 - r)
-            work[n_units + i] = g[i] * (x[i] - nn) * z * (1.0 - z)
-            work[2 * n_units + i] = cn * r
+            dn = g[i] * (1.0 - z) * (1.0 - nn * nn)  # dE/d(W_in u + b_in + r (W_hn h + b_hn))
+            dr = dn * q * r * (1.0 - r)
+            dz = g[i] * (x[i] - nn) * z * (1.0 - z)
+            d_ih[i] = dr
+            d_hh[i] = dr
+            d_ih[n_units + i] = dz
+            d_hh[n_units + i] = dz
+            d_ih[2 * n_units + i] = dn
+            d_hh[2 * n_units + i] = dn * r
             out[i] = g[i] * z
-        for i in range(n_units):
-            for k in range(N_GATES):
-                c = work[k * n_units + i]
-                row = k * n_units + i
-                for j in range(n_units):
-                    out[j] += c * W_hh[row, j]
+        for row in range(N_GATES * n_units):
+            c = d_hh[row]
+            for j in range(n_units):
+                out[j] += c * W_hh[row, j]
+
+    return deltas
+
+
+def make_vjp(deltas):
+    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+
+    An error ``g`` on ``h'`` carried back one step (eq. 5 transposed, as in
+    BPTT): `make_deltas` with ``work`` (length >= 6n) holding its ``d_ih``
+    and ``d_hh``.
+    """
+
+    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+        k = N_GATES * W_hh.shape[1]
+        deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work[:k], work[k : 2 * k], out)
 
     return vjp
 
@@ -196,9 +218,10 @@ def make_candidate_jacobian(gates):
 
 
 class Compiled:
-    """The cell compiled for one backend: ``gates``, ``step``, ``jacobian``, ``jvp``, ``vjp``, ``candidate``,
-    ``candidate_jacobian``; ``fixed_point_map`` and ``fixed_point_jacobian`` are the map whose fixed points
-    are the cell's and its Jacobian (here the candidate ``n(h)``; see `make_candidate`).
+    """The cell compiled for one backend: ``gates``, ``step``, ``jacobian``, ``jvp``, ``deltas``, ``vjp``.
+
+    Also ``candidate`` and ``candidate_jacobian``; ``fixed_point_map`` and ``fixed_point_jacobian`` are the
+    map whose fixed points are the cell's and its Jacobian (here the candidate ``n(h)``; see `make_candidate`).
     """
 
     def __init__(self, **functions):
@@ -212,6 +235,7 @@ def build(jit, sigmoid, tanh):
     (the table of ``_kernels/scalar.py``).  Returns a `Compiled`.
     """
     gates = jit(make_gates(sigmoid, tanh))
+    deltas = jit(make_deltas(gates))
     candidate = jit(make_candidate(gates))
     candidate_jacobian = jit(make_candidate_jacobian(gates))
     return Compiled(
@@ -219,7 +243,8 @@ def build(jit, sigmoid, tanh):
         step=jit(make_step(gates)),
         jacobian=jit(make_jacobian(gates)),
         jvp=jit(make_jvp(gates)),
-        vjp=jit(make_vjp(gates)),
+        deltas=deltas,
+        vjp=jit(make_vjp(deltas)),
         candidate=candidate,
         candidate_jacobian=candidate_jacobian,
         fixed_point_map=candidate,

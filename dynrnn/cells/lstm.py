@@ -26,8 +26,8 @@ Pascanu et al. (2013), eq. (5), over the full state: with
   ``dh'/dc = diag(o (1 - t^2) f)``.
 
 Every unit ``i`` needs only its own gates and row ``i`` of each block, so the
-step, the Jacobian and the JVP use no scratch; the VJP keeps four
-coefficients per unit in ``work`` (length >= 4n).
+step, the Jacobian and the JVP use no scratch; the VJP keeps the gates'
+errors (`make_deltas`) in ``work`` (length >= 8n).
 
 Functions that need the compiled sigmoid and tanh are built by ``make_*``
 factories; `build` compiles them all for a backend.  None allocates, raises
@@ -37,7 +37,7 @@ read only when ``driven`` (``W_ih`` then has m >= 1 columns).
 
 N_GATES = 4
 PARAMETERS = ("W_ih", "W_hh", "b_ih", "b_hh")
-VJP_WORK = 4  # the VJP's scratch holds VJP_WORK * n numbers
+VJP_WORK = 2 * N_GATES  # the VJP's scratch holds VJP_WORK * n numbers (d_ih and d_hh of `make_deltas`)
 
 
 def unpack(net):
@@ -163,32 +163,48 @@ def make_jvp(unit_slopes):
     return jvp
 
 
-def make_vjp(unit_slopes):
-    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+def make_deltas(unit_slopes):
+    """Return ``deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, d_ih, d_hh, out)``: one step of BPTT.
 
-    An error ``g = (g_h, g_c)`` on ``(h', c')`` carried back one step (eq. 5
-    transposed, as in BPTT): the error on ``c'`` is ``g_c + dh_dc g_h``.
-    ``work`` is scratch of length >= 4n: the coefficients of the rows of
-    ``W_hi``, ``W_hf``, ``W_hg`` and ``W_ho``.
+    From an error ``g = (g_h, g_c)`` on ``(h', c')`` (the error on ``c'`` is
+    then ``g_c + o (1 - tanh(c')^2) g_h``), writes ``d_ih`` and ``d_hh`` (4n
+    each, equal for the LSTM): the error on the gates' pre-activations, so
+    that the step's immediate partials (eq. 4) are ``d_ih u^T`` (W_ih),
+    ``d_hh h^T`` (W_hh), ``d_ih`` (b_ih) and ``d_hh`` (b_hh); and ``out = J^T
+    g``, the error carried back to ``(h, c)`` (eq. 5 transposed).
     """
 
-    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+    def deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, d_ih, d_hh, out):
         n_units = W_hh.shape[1]
         for i in range(n_units):
             ci, cf, cg, co, dh_dc, fg = unit_slopes(W_ih, W_hh, b_ih, b_hh, x, u, driven, i)
             gc = g[n_units + i] + dh_dc * g[i]
-            work[i] = gc * ci
-            work[n_units + i] = gc * cf
-            work[2 * n_units + i] = gc * cg
-            work[3 * n_units + i] = g[i] * co
+            d_ih[i] = gc * ci
+            d_ih[n_units + i] = gc * cf
+            d_ih[2 * n_units + i] = gc * cg
+            d_ih[3 * n_units + i] = g[i] * co
             out[n_units + i] = gc * fg
             out[i] = 0.0
-        for i in range(n_units):
-            for k in range(N_GATES):
-                c = work[k * n_units + i]
-                row = k * n_units + i
-                for j in range(n_units):
-                    out[j] += c * W_hh[row, j]
+        for row in range(N_GATES * n_units):
+            c = d_ih[row]
+            d_hh[row] = c
+            for j in range(n_units):
+                out[j] += c * W_hh[row, j]
+
+    return deltas
+
+
+def make_vjp(deltas):
+    """Return ``vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out)``: ``out = J^T g`` without forming ``J``.
+
+    An error ``g = (g_h, g_c)`` on ``(h', c')`` carried back one step (eq. 5
+    transposed, as in BPTT): `make_deltas` with ``work`` (length >= 8n)
+    holding its ``d_ih`` and ``d_hh``.
+    """
+
+    def vjp(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work, out):
+        k = N_GATES * W_hh.shape[1]
+        deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work[:k], work[k : 2 * k], out)
 
     return vjp
 
@@ -196,8 +212,8 @@ def make_vjp(unit_slopes):
 class Compiled:
     """The cell compiled for one backend: ``gates``, ``unit_slopes``, ``step``, ``jacobian``, ``jvp``, ``vjp``.
 
-    ``fixed_point_map`` and ``fixed_point_jacobian`` (the map whose fixed points are the cell's, and its
-    Jacobian) are ``step`` and ``jacobian``.
+    Also ``deltas`` (one step of BPTT); ``fixed_point_map`` and ``fixed_point_jacobian`` (the map whose
+    fixed points are the cell's, and its Jacobian) are ``step`` and ``jacobian``.
     """
 
     def __init__(self, **functions):
@@ -214,6 +230,7 @@ def build(jit, sigmoid, tanh):
     unit_slopes = jit(make_unit_slopes(gates, tanh))
     step = jit(make_step(gates, tanh))
     jacobian = jit(make_jacobian(unit_slopes))
+    deltas = jit(make_deltas(unit_slopes))
     return Compiled(
         gates=gates,
         unit_slopes=unit_slopes,
@@ -222,7 +239,8 @@ def build(jit, sigmoid, tanh):
         fixed_point_map=step,
         fixed_point_jacobian=jacobian,
         jvp=jit(make_jvp(unit_slopes)),
-        vjp=jit(make_vjp(unit_slopes)),
+        deltas=deltas,
+        vjp=jit(make_vjp(deltas)),
         n_gates=N_GATES,
         vjp_work=VJP_WORK,
     )

@@ -6,8 +6,9 @@ import numpy as np
 
 from .. import _validate
 from .._kernels.scalar_bptt import CROSS_ENTROPY, LOSS_CODES, SQUARED_ERROR
-from ..maps.gated import require_rnn
+from ..maps.gated import is_gated, require_rnn
 from ..results.gradients import GradientResult
+from . import _gated_bptt
 
 __all__ = ["bptt"]
 
@@ -25,13 +26,14 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
 
     Parameters
     ----------
-    net : RNN
-        The network, in either form, any activation, with or without leak.
-        The readout losses need ``net.W_out``.
+    net : RNN, GRU or LSTM
+        The network, in either form, any activation, with or without leak;
+        or a gated cell (see Notes).  The readout losses need ``net.W_out``.
     x0 : array_like, shape (n,) or (B, n), or None
         Initial state, shared by the batch or one per sequence; None for
         zeros (the authors' ``h_0 = 0`` in the standard form; in the paper
-        form ``x_0 = 0`` means ``h_0 = sigma(0)``).
+        form ``x_0 = 0`` means ``h_0 = sigma(0)``).  Of length
+        ``net.state_size`` for a gated cell (``(h_0, c_0)`` for an `LSTM`).
     inputs : array_like, shape (T, B, m), or None
         Inputs ``u_1 .. u_T`` (``inputs[t - 1, q]`` drives step t of
         sequence q).  None for an autonomous network; then ``n_steps`` is
@@ -81,7 +83,7 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN`, an array is complex or not numeric,
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, an array is complex or not numeric,
         class labels are booleans, or ``wrt_x0`` or ``keep_states`` is not a
         bool.
     ValueError
@@ -124,6 +126,17 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
     lag) that explode or vanish from the short-term ones (Sec. 2.1).  The
     readout parameters have no temporal contributions.
 
+    *Gated cells.*  For a `GRU` or an `LSTM` the state is ``h`` or ``(h,
+    c)``, the step and its Jacobian are those of ``torch.nn.GRU`` and
+    ``torch.nn.LSTM`` (``dynrnn/cells/gru.py``, ``lstm.py``), and the losses
+    see the hidden state ``h`` (squared-error targets of length n, the
+    readout ``W_out h_t + b_out``).  ``grads``, ``contributions`` and
+    ``window_contributions`` hold ``W_ih``, ``W_hh``, ``b_ih`` and ``b_hh``
+    (then ``W_out``, ``b_out``, ``x0`` as above); ``x`` and ``dloss_dx`` are
+    over the full state.  The same two passes run as compiled loops over
+    the sequences (no BLAS), with the per-step products of eq. (5) through
+    the LSTM's cell state included.
+
     Examples
     --------
     >>> import numpy as np, dynrnn
@@ -132,7 +145,9 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
     >>> float(res.loss), float(res.grads["W_in"][0, 0])
     (0.25, 1.5)
     """
-    require_rnn(net, "bptt")
+    gated = is_gated(net)
+    if not gated:
+        require_rnn(net, "bptt")
     _validate.choice("loss", loss, LOSSES)
     _validate.choice("at", at, AT)
     if contributions is not None:
@@ -142,14 +157,15 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
             raise TypeError(f"{name} must be a bool; got {type(flag).__name__} {flag!r}")
     kind = LOSS_CODES[loss]
     if kind != SQUARED_ERROR and net.W_out is None:
-        raise ValueError(f"loss={loss!r} needs a readout; build the RNN with W_out of shape (q, n)")
+        raise ValueError(f"loss={loss!r} needs a readout; build the network with W_out of shape (q, n)")
     dtype, n, m = net.dtype, net.n_units, net.n_inputs
     q = n if kind == SQUARED_ERROR else net.n_outputs
+    N = net.state_size if gated else n  # the state: h, or (h, c) for an LSTM
 
     U = _inputs(inputs, n_steps, m, dtype)
     T = U.shape[0]
     sizes = {"inputs": U.shape[1] if inputs is not None else None}
-    x0_arr, shared_x0 = _initial_state(x0, n, dtype)
+    x0_arr, shared_x0 = _initial_state(x0, N, dtype, "n" if not gated else "state_size")
     sizes["x0"] = None if shared_x0 else x0_arr.shape[0]
     P = _targets(targets, kind, at, T, q, dtype)
     sizes["targets"] = P.shape[1]
@@ -162,9 +178,16 @@ def bptt(net, x0, inputs, targets, *, loss="squared_error", at="every", n_steps=
         U = np.zeros((T, B, m), dtype=dtype)
     size_name = "n_steps" if inputs is None else "inputs (T x B)"
     what = f"{B} sequences of {T} steps"
-    _validate.memory(size_name, (T + 1) * B * (8 * n + 3 * q + m) * dtype.itemsize, what)
-    _validate.work(size_name, 3 * T * B * n * (n + m + q), what)
-    x0_arr = np.ascontiguousarray(np.broadcast_to(x0_arr, (B, n)), dtype=dtype)
+    rows = net.W_hh.shape[0] if gated else n  # the rows of the step's products (kn for k gates)
+    per_step = 8 * N + 3 * q + m + (2 * rows if gated else 0)  # numbers per step and sequence
+    _validate.memory(size_name, (T + 1) * B * per_step * dtype.itemsize, what)
+    _validate.work(size_name, 3 * T * B * rows * (n + m + q), what)
+    x0_arr = np.ascontiguousarray(np.broadcast_to(x0_arr, (B, N)), dtype=dtype)
+    if gated:
+        if contributions == "window":
+            _gated_bptt.check_window(net, T)
+        return _gated_bptt.bptt_gated(net, x0_arr, shared_x0, U, P, kind, at == "every", wrt_x0, contributions,
+                                      keep_states)  # fmt: skip
     if contributions == "window" and T * T * (n * (n + m + 1)) > _MAX_WINDOW_ENTRIES:
         raise ValueError(
             f"contributions='window' would hold T^2 n (n + m + 1) = {T * T * n * (n + m + 1)} numbers "
@@ -259,7 +282,7 @@ def _inputs(inputs, n_steps, m, dtype):
     return U
 
 
-def _initial_state(x0, n, dtype):
+def _initial_state(x0, n, dtype, size="n"):
     if x0 is None:
         return np.zeros(n, dtype=dtype), True
     arr = _validate.real_array("x0", x0, dtype)
@@ -267,7 +290,9 @@ def _initial_state(x0, n, dtype):
         return arr, True
     if arr.ndim == 2 and arr.shape[1] == n and arr.shape[0] >= 1:
         return arr, False
-    raise ValueError(f"x0 must have shape (n,) or (B, n) with n = {n}; got {_validate.shape_str(arr.shape)}")
+    raise ValueError(
+        f"x0 must have shape ({size},) or (B, {size}) with {size} = {n}; got {_validate.shape_str(arr.shape)}"
+    )
 
 
 def _targets(targets, kind, at, T, q, dtype):

@@ -168,7 +168,8 @@ class GRU(_Gated):
     As a dynamical system its state is ``h``; `dynrnn.iterate`,
     `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum` and
     `dynrnn.fixed_points` analyse it with the step Jacobian ``dh_t/dh_{t-1}``
-    (the factor of Pascanu et al. 2013, eq. 5).
+    (the factor of Pascanu et al. 2013, eq. 5), and `dynrnn.bptt` gives its
+    gradients and temporal contributions (eqs. 3-4).
 
     Examples
     --------
@@ -247,7 +248,8 @@ class LSTM(_Gated):
     `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum` and
     `dynrnn.fixed_points` use the step Jacobian over the full state,
     ``d(h_t, c_t)/d(h_{t-1}, c_{t-1})`` (2n, 2n) (the factor of Pascanu et
-    al. 2013, eq. 5).
+    al. 2013, eq. 5), and `dynrnn.bptt` gives its gradients and temporal
+    contributions (eqs. 3-4; the losses see ``h_t``).
 
     Examples
     --------
@@ -285,6 +287,6 @@ def require_rnn(net, function, name="net"):
     if is_gated(net):
         raise TypeError(
             f"{function} supports RNN only; got {type(net).__name__} (gated cells are supported by iterate, "
-            f"jacobian_products, lyapunov_spectrum and fixed_points)"
+            f"jacobian_products, lyapunov_spectrum, fixed_points and bptt)"
         )
     raise TypeError(f"{name} must be a dynrnn.RNN; got {type(net).__name__}")

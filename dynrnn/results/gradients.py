@@ -21,7 +21,10 @@ def _freeze_mapping(mapping):
 class GradientResult(_FrozenArrays):
     """Loss, exact gradient and temporal contributions of a batch of sequences.
 
-    See `dynrnn.bptt`.  Parameter names follow `dynrnn.RNN`.
+    See `dynrnn.bptt`.  Parameter names follow the network: `dynrnn.RNN`
+    (``W_rec``, ``W_in``, ``b``), or `dynrnn.GRU` and `dynrnn.LSTM` (``W_ih``,
+    ``W_hh``, ``b_ih``, ``b_hh``), whose ``x`` and ``dloss_dx`` span the
+    full state (``(h, c)`` for the LSTM).
 
     Attributes
     ----------
