@@ -10,6 +10,7 @@ single updates; `analyse_run` puts them together for one run.  See that script's
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +209,7 @@ def _merge(intervals):
 
 def analyse_run(p: dict, method: str, seed: int, folder) -> dict:
     """Train one run, find its spikes and crossings; return the run's arrays (see `compute`)."""
+    started = time.perf_counter()
     trajectory = Trajectory(train_kwargs(p, method, seed), folder)
     result = trajectory.train(int(p["max_updates"]), int(p["chunk"]))
     g = np.asarray(result.history.grad_norm, dtype=float)
@@ -250,4 +252,5 @@ def analyse_run(p: dict, method: str, seed: int, folder) -> dict:
         "n_segments": len(crossings.analyses),
         "n_incomplete": sum(not a["complete"] for a in crossings.analyses.values()),
         "n_snapshots": len(trajectory.snapshots),
+        "seconds": time.perf_counter() - started,  # wall time of training, replays and analysis
     }

@@ -42,11 +42,13 @@ two crossings within one continuation step cancel, and orbits that neither multi
 are missed.
 
 Presets: ``quick`` (the default, run by ``dynrnn figures``): seed 0 of MSGD and MSGD-C for 1000 updates,
-about a minute; ``medium`` (``dynrnn figures --preset medium gradient_spikes``, written as
-``gradient_spikes_medium``): 5 seeds of each method for 8000 updates each, about half an hour on one
-core.  Each finished run is stored in ``<out>/runs/gradient_spikes_<preset>/`` and reused; an
-interrupted run resumes from its checkpoints there.  Besides the figure's four files, the script
-writes ``<stem>_events.csv``: one row per spike and per crossing.
+about a minute on one core; ``medium`` (``dynrnn figures --preset medium gradient_spikes``, written as
+``gradient_spikes_medium``): 5 seeds of each method for 8000 updates each (every run's first rise of
+the norm falls within that budget), about 20 minutes on one core (1-5 minutes per run, most of it
+replaying updates around spikes and crossings).  Each finished run is stored in
+``<out>/runs/gradient_spikes_<preset>/`` (``run_seconds`` in the figure's data is its wall time) and
+reused; an interrupted run resumes from its checkpoints there.  Besides the figure's four files, the
+script writes ``<stem>_events.csv``: one row per spike and per crossing.
 """
 
 from __future__ import annotations
@@ -173,8 +175,13 @@ def run_fractions(run: dict, window: int) -> dict:
     last = float(run["bounds"][-1]) if run["bounds"].size else 1.0
     grid = np.arange(first, last + 1.0)
     starts = episodes(spike_at, window)
+    # the map's attractors (period <= 2) at the last snapshot analysed at or before each spike
+    st, sa = np.asarray(run["snapshot_t"]), np.asarray(run["snapshot_attractors"])
+    before = np.clip(np.searchsorted(st, spike_at, side="right") - 1, 0, None)
+    no_attractor = (sa[before] == 0) if st.size else np.zeros(spike_at.size, dtype=bool)
     return {
         "n_spikes": int(spike_at.size),
+        "n_spikes_no_attractor": int(np.sum(no_attractor)),
         "n_spikes_near": int(near(spike_at, t_c, window).sum()),
         "n_episodes": int(starts.size),
         "n_episodes_near": int(
@@ -249,6 +256,8 @@ def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
         "snapshot_attractors": cat("snapshot_attractors", int),
         "n_segments": np.array([run["n_segments"] for run in runs]),
         "n_incomplete": np.array([run["n_incomplete"] for run in runs]),
+        "n_snapshots": np.array([run["n_snapshots"] for run in runs]),
+        "run_seconds": np.array([float(run.get("seconds", np.nan)) for run in runs]),
     }
     write_events(Path(out_dir) / f"{stem_of(p)}_events.csv", d, p)
     return d
@@ -320,7 +329,7 @@ def _fraction_text(k: int, n: int) -> str:
 
 
 def summary(d: dict, p: dict) -> str:
-    """The two fractions, their chance levels and the counts, in words."""
+    """The two fractions, their chance levels and the counts, in words (one paragraph per line)."""
     W = int(p["window"])
     ns, nsn = int(d["n_spikes"].sum()), int(d["n_spikes_near"].sum())
     nc, ncn = int(d["n_crossings"].sum()), int(d["n_crossings_near"].sum())
@@ -330,16 +339,22 @@ def summary(d: dict, p: dict) -> str:
     # chance: the fraction of parameter indices within the window, weighted by each run's spikes (crossings)
     chance_s = float(np.sum(d["n_spikes"] * d["chance_spike"]) / max(ns, 1))
     chance_c = float(np.sum(d["n_crossings"] * d["chance_crossing"]) / max(nc, 1))
+    kinds = ", ".join(
+        f"{int(np.sum(d['crossing_kind'] == i))} {kind.replace('_', '-')}"
+        for i, kind in enumerate(KINDS)
+        if np.any(d["crossing_kind"] == i)
+    )
     lines = [
-        f"spikes (norm > {p['spike_factor']:g} x median of the previous {p['median_window']}) with a crossing "
-        f"within ±{W} updates: {_fraction_text(nsn, ns)} (chance {chance_s:.0%}); spike episodes (spikes "
-        f"at most {W} updates apart merged): {_fraction_text(nen, ne)}",
-        f"crossings with a spike within ±{W} updates: {_fraction_text(ncn, nc)} (chance {chance_c:.0%}); "
-        f"those where an attractor appears, vanishes or changes stability: {_fraction_text(nan_, na)}; "
-        f"with the crossings found near spikes: {_fraction_text(nall_near, nall)}",
-        f"{int(d['n_unrefined'].sum())} crossing(s) seen on a longer segment only; "
-        f"{int(d['n_incomplete'].sum())} of {int(d['n_segments'].sum())} segments analysed with a branch not "
-        "followed to its end",
+        f"Spikes (norm > {p['spike_factor']:g} x the median of the previous {p['median_window']} updates) with a "
+        f"crossing within ±{W} updates: {_fraction_text(nsn, ns)} (chance {chance_s:.0%}); spike episodes (spikes "
+        f"at most {W} updates apart merged): {_fraction_text(nen, ne)}; spikes while the map has no attractor of "
+        f"period ≤ 2: {_fraction_text(int(d['n_spikes_no_attractor'].sum()), ns)}.",
+        f"Crossings (found by the segment search) with a spike within ±{W} updates: {_fraction_text(ncn, nc)} "
+        f"(chance {chance_c:.0%}); of those where an attractor appears, vanishes or changes stability: "
+        f"{_fraction_text(nan_, na)}; with the crossings found near spikes too: {_fraction_text(nall_near, nall)}.",
+        f"All {nall} crossings: {kinds or 'none'}; {int(d['n_unrefined'].sum())} more seen on a longer straight "
+        f"segment only; {int(d['n_incomplete'].sum())} of {int(d['n_segments'].sum())} segments analysed had a "
+        "branch not followed to its end.",
     ]
     return "\n".join(lines)
 
@@ -351,8 +366,8 @@ def plot(d: dict, p: dict):
     methods = list(p["methods"])
     cols = len(methods)
     rows = int(np.ceil(R / cols))
-    fig = cm.new_figure(figsize=(11.0, 2.0 + 1.55 * rows + 2.6), layout="constrained")
-    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[1.0] * rows + [1.5])
+    fig = cm.new_figure(figsize=(10.0, 1.2 + 1.7 * rows + 2.6 + 1.3), layout="constrained")
+    grid = fig.add_gridspec(rows + 2, cols, height_ratios=[1.0] * rows + [1.55, 0.78])
     kind_style = {  # colour, marker
         "fold": (cm.OKABE_ITO["vermillion"], "v"),
         "branch_point": (cm.OKABE_ITO["orange"], "D"),
@@ -395,13 +410,13 @@ def plot(d: dict, p: dict):
         ax.set_title(
             f"{method}, seed {int(d['seeds'][r])}{status}: {int(d['n_spikes'][r])} spikes, "
             f"{int(d['n_crossings_all'][r])} crossing(s)",
-            fontsize=9,
+            fontsize=10,
             loc="left",
         )
-        ax.set_ylabel("pre-clip ‖∇E‖", fontsize=9)
+        ax.set_ylabel("pre-clip ‖∇E‖", fontsize=10)
         if row == rows - 1:
-            ax.set_xlabel("update", fontsize=9)
-        ax.tick_params(labelsize=8)
+            ax.set_xlabel("update", fontsize=10)
+        ax.tick_params(labelsize=9)
     # legend: the markers, the threshold, the shading
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -430,17 +445,21 @@ def plot(d: dict, p: dict):
                     ls=cm.LINESTYLES[i], label=method)  # fmt: skip
     ax.axvspan(-W, W, color=cm.OKABE_ITO["sky_blue"], alpha=0.35, lw=0, label=f"±{W} updates")
     ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_xlabel("spike minus nearest crossing (updates)", fontsize=9)
-    ax.set_ylabel("spikes", fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.legend(fontsize=8, loc="upper left")
+    ticks = [-1000, -100, -10, 0, 10, 100, 1000]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xlim(-1e4, 1e4)
+    ax.set_xlabel("spike minus nearest crossing (updates)", fontsize=10)
+    ax.set_ylabel("spikes", fontsize=10)
+    ax.tick_params(labelsize=9)
+    ax.legend(fontsize=9, loc="upper left")
     n_no = int(np.sum(~finite))
-    ax.set_title(f"lag of each spike to its nearest crossing ({n_no} spikes in runs without any crossing)",
-                 fontsize=9, loc="left")  # fmt: skip
-    text_ax = fig.add_subplot(grid[rows, 1:] if cols > 1 else grid[rows, 0])
+    ax.set_title(f"each spike's lag to its nearest crossing ({n_no} in runs without one)", fontsize=10, loc="left")
+    legend_ax = fig.add_subplot(grid[rows, 1:] if cols > 1 else grid[rows, 0])
+    legend_ax.axis("off")
+    legend_ax.legend(handles=handles, loc="center", fontsize=9.5, ncol=2, frameon=False)
+    text_ax = fig.add_subplot(grid[rows + 1, :])
     text_ax.axis("off")
-    text_ax.legend(handles=handles, loc="upper left", fontsize=8, ncol=2, frameon=False)
-    text_ax.text(0.0, 0.0, _wrap(summary(d, p), 62), transform=text_ax.transAxes, va="bottom", fontsize=8.5)
+    text_ax.text(0.0, 1.0, _wrap(summary(d, p), 118), transform=text_ax.transAxes, va="top", fontsize=10)
     n_seeds = len(p["seeds"])
     fig.suptitle(
         "Gradient-norm spikes against bifurcation crossings of the mean-distractor map "
@@ -448,7 +467,7 @@ def plot(d: dict, p: dict):
         f"{p['name']} preset: temporal order L = {p['length']}, {p['n_units']} units, "
         f"{p['init'].replace('_', ' ')} init, lr {p['lr']}, batch {p['batch_size']}, threshold {p['threshold']:g} "
         f"(MSGD-C); {p['max_updates']:,} updates per run, {n_seeds} seed{'s' if n_seeds > 1 else ''} per method",
-        fontsize=10,
+        fontsize=11,
     )
     return fig
 
