@@ -203,6 +203,12 @@ def test_float32_follows_float64(cell, rng):
     x32 = dynrnn.iterate(cls(**kw, dtype=np.float32), x0, inputs)
     assert x32.dtype == np.float32
     assert_allclose(x32, dynrnn.iterate(cls(**kw), x0, inputs), rtol=1e-4, atol=1e-5)  # single-precision rounding
+    targets = rng.normal(size=(10, 1, n))
+    g32 = dynrnn.bptt(cls(**kw, dtype=np.float32), x0, inputs[:, None], targets, contributions=None).grads
+    g64 = dynrnn.bptt(cls(**kw), x0, inputs[:, None], targets, contributions=None).grads
+    for key, grad in g64.items():
+        assert g32[key].dtype == np.float32
+        assert_allclose(g32[key], grad, rtol=1e-4, atol=1e-5, err_msg=key)  # single-precision rounding
 
 
 @pytest.mark.parametrize("cell", CELLS)
