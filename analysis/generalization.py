@@ -213,7 +213,12 @@ def verdict(d: dict) -> str:
     ]
     if not failing:
         return "Reproduces the paper: < 1 % errors at every tested length for every seed"
-    text = "Does NOT reproduce the paper (0 errors at every length to 5000):\n> 1 % errors " + ", ".join(failing)
+    lines = ["> 1 % errors"]
+    for clause in failing:  # whole clauses per line: the box stays inside the axes
+        if len(lines[-1]) + len(clause) > 60:
+            lines.append("")
+        lines[-1] += (" " if lines[-1] else "") + clause + ","
+    text = "Does NOT reproduce the paper (0 errors at every length to 5000):\n" + "\n".join(lines).rstrip(",")
     above = rate > 75.0 + 3.0
     if above.any():
         text += f";\n{int(above.sum())} point(s) above chance (75 %): systematically wrong answers"
