@@ -22,6 +22,7 @@ from .gradients.descent import descend
 from .gradients.error_surface import error_surface, error_surface_wall
 from .gradients.jacobians import jacobian_products
 from .gradients.regularizer import vanishing_regularizer
+from .interop import from_torch, to_torch
 from .maps.activations import Activation, activation, gamma
 from .maps.gated import GRU, LSTM
 from .maps.iterate import iterate, iterate_grid
@@ -113,6 +114,7 @@ __all__ = [
     "error_surface_wall",
     "fixed_points",
     "fold_continuation",
+    "from_torch",
     "gamma",
     "init_network",
     "iterate",
@@ -126,6 +128,7 @@ __all__ = [
     "single_unit",
     "sweep",
     "tasks",
+    "to_torch",
     "train",
     "train_population",
     "vanishing_regularizer",

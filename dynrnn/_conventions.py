@@ -43,6 +43,7 @@ NAMES = (
 POSITIONAL = (
     "name",
     "net",
+    "module",
     "result",
     "task",
     "runs",

@@ -302,6 +302,14 @@ CASES = [
     ("su.fold_points(w=[nan])", su.fold_points, dict(w=[np.nan], **LOGISTIC), ValueError, r"\bw\b"),
     ("su.flip_points(w=[])", su.flip_points, dict(w=[], **LOGISTIC), ValueError, r"\bw\b"),
     ("su.cusp(activation='relu')", su.cusp, dict(activation="relu"), ValueError, "activation"),
+    (
+        "from_torch(<state_dict without weight_hh_l0>)",
+        dynrnn.from_torch,
+        dict(module={"weight_ih_l0": np.ones((3, 1))}),
+        ValueError,
+        "weight_hh_l0",
+    ),  # fmt: skip
+    ("to_torch(net='gru')", dynrnn.to_torch, dict(net="gru"), TypeError, r"\bnet\b"),
 ]
 
 
