@@ -45,6 +45,7 @@ member = st.fixed_dictionaries(
         "momentum": st.sampled_from([0.0, 0.9]),
         "nesterov": st.booleans(),
         "max_updates": st.integers(1, 40),
+        "leak": st.sampled_from([None, None, 0.4, [0.0, 0.1, 0.2, 0.5, 0.8, 0.95]]),  # leaky units (n_units = 6)
     }
 )
 
@@ -158,6 +159,8 @@ def test_float32_population_follows_float64():
         ([COMMON, {**COMMON, "seed": 1, "dtype": np.float32}], ValueError, r"runs\[1\] has dtype='float32'"),
         ([COMMON, dict(COMMON)], ValueError, r"runs\[0\] and runs\[1\] are the same run"),
         ([{**COMMON, "n_units": 200_000}], ValueError, "n_units must be <= 8192"),
+        ([COMMON, {**COMMON, "leak": 1.0}], ValueError, r"runs\[1\]: leak must lie in \[0, 1\)"),
+        ([{**COMMON, "leak": [0.5, 0.5]}], ValueError, r"runs\[0\]: leak must be a number or an array of shape"),
         ([{**COMMON, "n_units": 8192, "batch_size": 10**6}], ValueError, r"runs\[0\]: .*too large.*memory available"),
     ],
 )
@@ -192,6 +195,7 @@ def test_cuda_population_matches_the_cpu(monkeypatch):
         {**tiny, "seed": 0, "method": "MSGD-CR", "momentum": 0.5},
         {**tiny, "seed": 1, "method": "MSGD-C", "init": "sigmoid", "threshold": 0.01},
         {**tiny, "seed": 2, "method": "MSGD", "length": 10, "max_updates": 2},
+        {**tiny, "seed": 3, "method": "MSGD-CR", "leak": [0.2, 0.5, 0.9]},  # leaky units
     ]
     gpu = dynrnn.train_population(runs, backend="cuda")
     cpu = dynrnn.train_population(runs)

@@ -44,7 +44,7 @@ def _fused(net, batch, every, scale, hyper, params=None, velocity=None):
     stats = np.zeros(kernels.N_STATS)
     U = np.ascontiguousarray(batch.inputs)
     kernels.train_step(net.activation, params, velocity, U, _dense_targets(batch), LOSS_CODES[batch.loss], every,
-                       scale, hyper, kernels.Scratch(net.n_units, net.dtype), stats)  # fmt: skip
+                       scale, hyper, kernels.Scratch(net.n_units, net.dtype), stats, leak=net.leak)  # fmt: skip
     return dict(zip(KEYS, params, strict=True)), dict(zip(KEYS, velocity, strict=True)), stats
 
 
@@ -104,6 +104,59 @@ def test_fused_update_equals_the_public_functions_chained(seed, n_units, batch_s
     assert bool(stats[kernels.CLIPPED]) == info.clipped
     for k in KEYS:
         np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
+
+
+@pytest.mark.parametrize("task, length", [("temporal_order", 10), ("memorization", 3), ("addition", 10)])
+@pytest.mark.parametrize("leak", [0.35, "per unit"])
+def test_leaky_update_equals_the_public_functions_chained(task, length, leak):
+    """Leaky units (Bengio et al. 2012): one fused update == bptt (leak), vanishing_regularizer, SGD.step, to 1e-12.
+
+    With a leak, the error carried back one step is ``leak g + W_rec^T ((1 - leak) sigma' g)`` and Omega's ratio
+    reads that whole ``J^T g``, ``J = diag(leak) + diag(1 - leak) diag(sigma') W_rec``."""
+    batch, drawn, every, scale = _problem(task, length, 5, 3, "basic_tanh", 11)
+    leak = np.linspace(0.05, 0.9, 5) if leak == "per unit" else leak
+    net = dynrnn.RNN(**{k: getattr(drawn, k) for k in KEYS}, activation="tanh", form="standard", leak=leak)
+    lr, mu, threshold, alpha = 0.2, 0.5, 0.05, 2.0
+    hyper = (lr, mu, False, threshold, alpha, False, True, 1e-20, kernels.SHRINK)
+    new, _, stats = _fused(net, batch, every, scale, hyper)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
+    f = 1.0 / batch.inputs.shape[0] if every else 1.0
+    grads = {k: np.asarray(v) * f for k, v in res.grads.items() if k in KEYS}
+    reg = vanishing_regularizer(net, dataclasses.replace(res, dloss_dx=np.asarray(res.dloss_dx) * f), batch.inputs)
+    grads["W_rec"] = grads["W_rec"] + alpha * reg.grad_W_rec
+    opt = SGD(lr=lr, momentum=mu, threshold=threshold, nonfinite="shrink")
+    params = {k: np.array(getattr(net, k)) for k in KEYS}
+    ref, _, info = opt.step(params, grads, opt.init(params), 0)
+    assert stats[kernels.LOSS] == pytest.approx(res.loss * f, rel=1e-12)
+    assert stats[kernels.OMEGA] == pytest.approx(reg.omega, rel=1e-12, abs=1e-15) and reg.omega > 0
+    assert stats[kernels.N_VALID] == reg.n_valid
+    assert stats[kernels.NORM] == pytest.approx(info.grad_norm, rel=1e-12)
+    assert bool(stats[kernels.CLIPPED]) == info.clipped
+    for k in KEYS:
+        np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
+    # The leak changes the update (it is not silently dropped) ...
+    plain = dynrnn.RNN(**{k: getattr(drawn, k) for k in KEYS}, activation="tanh", form="standard")
+    assert not np.allclose(_fused(plain, batch, every, scale, hyper)[0]["W_rec"], new["W_rec"], rtol=1e-6, atol=0)
+    # ... and the task model's forward pass (what evaluation scores) is bptt's.
+    np.testing.assert_allclose(task_outputs(net, batch), res.outputs, rtol=1e-13, atol=1e-15)
+
+
+def test_a_zero_leak_is_the_run_without_leak():
+    """leak=0 runs the leaky code with h_t = 0 h_{t-1} + 1 sigma(a_t): exactly the run without leak, bit for bit;
+    a leaky run is another run, whose net carries its leak (and error_rate scores it)."""
+    kw = dict(length=10, seed=3, max_updates=20, **TINY)
+    plain = train("temporal_order", **kw)
+    zero = train("temporal_order", leak=0.0, **kw)
+    leaky = train("temporal_order", leak=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], **kw)
+    for k in KEYS:
+        np.testing.assert_array_equal(zero.params[k], plain.params[k], err_msg=k)
+    np.testing.assert_array_equal(zero.history.omega, plain.history.omega)
+    assert "leak" not in plain.config and zero.config["leak"] == 0.0 and plain.net.leak is None
+    assert not np.allclose(leaky.params["W_rec"], plain.params["W_rec"])
+    np.testing.assert_array_equal(leaky.net.leak, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    rate = dynrnn.error_rate(leaky.net, "temporal_order", 10, n_sequences=200, rng=5)
+    batch = dynrnn.tasks.temporal_order(200, 10, rng=np.random.default_rng(5))
+    assert rate == dynrnn.tasks.sequence_errors(batch, task_outputs(leaky.net, batch)).mean()
 
 
 def test_fused_update_nonfinite_policies():
@@ -392,6 +445,12 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
         ({"resume": True}, ValueError, "checkpoint"),
         ({"dtype": np.int32}, (TypeError, ValueError), "dtype"),
         ({"task_options": {"n_values": 2.5}}, TypeError, "task_options"),
+        ({"leak": 1.0}, ValueError, r"leak must lie in \[0, 1\)"),
+        ({"leak": -0.1}, ValueError, r"leak must lie in \[0, 1\)"),
+        ({"leak": [0.5] * 3, "n_units": 4}, ValueError, r"leak must be a number or an array of shape \(n_units,\)"),
+        ({"leak": np.nan}, ValueError, "leak must be finite"),
+        ({"leak": "half"}, TypeError, "leak"),
+        ({"leak": True}, TypeError, "leak"),
     ],
 )
 def test_train_bad_input(kwargs, error, match):

@@ -43,7 +43,7 @@ def _population_kernel(name):
     )
 
     @cuda.jit
-    def kernel(active, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout,
+    def kernel(active, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout, leak, leaky,
                U, P, kind, every, scale, lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite,
                WT, W_inT, V, S, D, E, Y, Yg, G, Delta, Back, Om, loss_seq, gW, gWin, gb, gWout, gbout, gO,
                stats):  # fmt: skip
@@ -52,8 +52,9 @@ def _population_kernel(name):
             T = T_len[k]
             T_s = T_s_len[k]
             update(cuda.threadIdx.x, cuda.blockDim.x, W_rec[k], W_in[k], b[k], W_out[k], b_out[k], v_rec[k],
-                   v_in[k], v_b[k], v_out[k], v_bout[k], U[k, :T], P[k, :T_s], kind, every, scale[k], lr[k], mu[k],
-                   nesterov[k], threshold[k], alpha[k], ratio[k], mean[k], bound, nonfinite[k], WT[k], W_inT[k],
+                   v_in[k], v_b[k], v_out[k], v_bout[k], leak[k], leaky[k], U[k, :T], P[k, :T_s], kind, every,
+                   scale[k], lr[k], mu[k], nesterov[k], threshold[k], alpha[k], ratio[k], mean[k], bound,
+                   nonfinite[k], WT[k], W_inT[k],
                    V[k, :T], S[k, : T + 1], D[k, : T + 1], E[k, :T_s], Y[k, :T_s], Yg[k, :T_s], G[k, : T + 1],
                    Delta[k, :T], Back[k, :T], Om[k, :, :T], loss_seq[k], gW[k], gWin[k], gb[k], gWout[k], gbout[k],
                    gO[k], stats[k])  # fmt: skip
@@ -83,6 +84,8 @@ class CudaPopulationUpdate:
             for key in ("lr", "mu", "nesterov", "threshold", "alpha", "ratio", "mean")
         )
         self.d_nonfinite = cuda.to_device(np.ascontiguousarray(hyper["nonfinite"]))
+        self.d_leak = cuda.to_device(np.ascontiguousarray(hyper["leak"]))
+        self.d_leaky = cuda.to_device(np.ascontiguousarray(hyper["leaky"]))
         dtype = params[0].dtype
         self.d_scratch = tuple(
             cuda.device_array((K, *s), dtype=dtype) for s in scratch_shapes(n, m, q, B, T_max, every)
@@ -102,7 +105,8 @@ class CudaPopulationUpdate:
                 continue
             with _quiet():
                 kernel[K, self.threads](
-                    cuda.to_device(mask), d_T, d_T_s, *self.d_params, *self.d_velocity, d_U, d_P, kind, every,
+                    cuda.to_device(mask), d_T, d_T_s, *self.d_params, *self.d_velocity, self.d_leak, self.d_leaky,
+                    d_U, d_P, kind, every,
                     d_scale, lr, mu, nesterov, threshold, alpha, ratio, mean, bound, self.d_nonfinite,
                     *self.d_scratch, self.d_stats,
                 )  # fmt: skip

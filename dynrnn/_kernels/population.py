@@ -21,7 +21,9 @@ benchmarks/RESULTS.md.
 Stacked layouts, K members: parameters and velocities (K, n, n), (K, n, m),
 (K, 1, n), (K, q, n), (K, 1, q); batches ``U`` (K, T_max, B, m) and targets
 ``P`` (K, T_s max, B, q), of which member k reads its first ``T[k]`` and
-``T_s[k]`` rows; per-member hyper-parameters (K,); ``stats`` (K, N_STATS).
+``T_s[k]`` rows; per-member hyper-parameters (K,), the leaks ``leak`` (K, n)
+with ``leaky`` (K,) (a member without leak: zeros, not read); ``stats``
+(K, N_STATS).
 """
 
 import functools
@@ -87,7 +89,7 @@ def _population_kernel(name, products):
     update = _member_update(name, products)
 
     @njit(nogil=True, **_config.JIT_OPTIONS)
-    def kernel(members, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout,
+    def kernel(members, T_len, T_s_len, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout, leak, leaky,
                U, P, kind, every, scale, lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite,
                WT, W_inT, V, S, D, E, Y, Yg, G, Delta, Back, Om, loss_seq, gW, gWin, gb, gWout, gbout, gO,
                stats):  # fmt: skip
@@ -96,7 +98,7 @@ def _population_kernel(name, products):
             T = T_len[k]
             T_s = T_s_len[k]
             update(0, 1, W_rec[k], W_in[k], b[k], W_out[k], b_out[k], v_rec[k], v_in[k], v_b[k], v_out[k],
-                   v_bout[k], U[k, :T], P[k, :T_s], kind, every, scale[k], lr[k], mu[k], nesterov[k],
+                   v_bout[k], leak[k], leaky[k], U[k, :T], P[k, :T_s], kind, every, scale[k], lr[k], mu[k], nesterov[k],
                    threshold[k], alpha[k], ratio[k], mean[k], bound, nonfinite[k], WT, W_inT, V[:T], S[: T + 1],
                    D[: T + 1], E[:T_s], Y[:T_s], Yg[:T_s], G[: T + 1], Delta[:T], Back[:T], Om[:, :T], loss_seq,
                    gW, gWin, gb, gWout, gbout, gO, stats[k])  # fmt: skip
@@ -140,8 +142,9 @@ class PopulationUpdate:
     params, velocity : tuple of 5 ndarrays
         Stacked ``(W_rec, W_in, b, W_out, b_out)`` and their velocities,
         C-contiguous, in the layouts of the module notes; updated in place.
-    hyper : dict of ndarrays, shape (K,)
-        ``lr, mu, nesterov, threshold, alpha, ratio, mean, nonfinite``.
+    hyper : dict of ndarrays
+        ``lr, mu, nesterov, threshold, alpha, ratio, mean, nonfinite``,
+        ``leaky`` (K,), and ``leak`` (K, n).
     B, T_max, every : int, int, bool
         Batch size, longest length, whether every step is scored.
     n_threads : int
@@ -174,8 +177,9 @@ class PopulationUpdate:
         """One update of every member ``k`` with ``active[k]``; writes and returns ``self.stats``."""
         members = np.flatnonzero(active).astype(np.int64)
         h = self.hyper
-        args = (T_len, T_s_len, *self.params, *self.velocity, U, P, kind, every, scale, h["lr"], h["mu"],
-                h["nesterov"], h["threshold"], h["alpha"], h["ratio"], h["mean"], bound, h["nonfinite"])  # fmt: skip
+        args = (T_len, T_s_len, *self.params, *self.velocity, h["leak"], h["leaky"], U, P, kind, every, scale,
+                h["lr"], h["mu"], h["nesterov"], h["threshold"], h["alpha"], h["ratio"], h["mean"], bound,
+                h["nonfinite"])  # fmt: skip
         if self._pool is None or members.size < 2:
             self._work(0, members, args)
             return self.stats

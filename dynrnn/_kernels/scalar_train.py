@@ -9,7 +9,8 @@ gradient, the global norm with the non-finite policy, Algorithm 1 and the
 (momentum) SGD step, in place on the member's arrays.  It is what
 `dynrnn.bptt` -> `dynrnn.vanishing_regularizer` -> `dynrnn.clip_grad_norm`
 -> ``dynrnn.optim.SGD.step`` compute one after another, for the task model
-of `dynrnn.train` (standard form, no leak, ``h_0 = 0``, a readout).
+of `dynrnn.train` (standard form, ``h_0 = 0``, a readout, and a leak
+``h_t = leak h_{t-1} + (1 - leak) sigma(a_t)`` per unit when ``leaky``).
 
 Plain Python in the Numba subset: no allocation, no BLAS, results written
 into arguments.  Work is shared by a team of ``n_workers`` (a CUDA block;
@@ -20,12 +21,14 @@ clipping) are made by worker 0 and read by all after a ``sync``.
 
 Layouts, with T the member's length and T_s its scored steps (T, or 1):
 states ``S`` and slopes ``D`` (T + 1, B, n) with ``S[0] = h_0 = 0``; input
-drive ``V``, ``Delta`` (dE/da_t, row t - 1) and ``Back`` (``Delta_t
-W_rec``, kept for Omega) (T, B, n); ``G`` (T + 1, B, n) = dE/dh_t; direct
-gradients ``E`` (T_s, B, n); outputs ``Y`` and ``Yg = dE/dy`` (T_s, B, q);
-``Om`` (3, T, B) Omega's per-term scratch.  The vectors ``b``, ``b_out``,
-their velocities and gradients are passed as (1, n) rows, so that every
-parameter is a 2-D array (device code cannot reshape).
+drive ``V``, ``Delta`` (dE/da_t, row t - 1) and ``Back`` (``J_t^T
+dE/dh_t = Delta_t W_rec + leak dE/dh_t``, kept for Omega) (T, B, n); ``G``
+(T + 1, B, n) = dE/dh_t; direct gradients ``E`` (T_s, B, n); outputs ``Y``
+and ``Yg = dE/dy`` (T_s, B, q); ``Om`` (3, T, B) Omega's per-term scratch.
+The vectors ``b``, ``b_out``, their velocities and gradients are passed as
+(1, n) rows, so that every parameter is a 2-D array (device code cannot
+reshape); the leak is a row ``leak`` (n,) (zeros, unread, when not
+``leaky``).
 """
 
 import math
@@ -158,13 +161,13 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
     gemm_nn, gemm_tn_steps, column_sums_steps = products
     cell_drive = jit(rnn.make_drive(gemm_nn, span))
     cell_step = jit(rnn.make_step(jit(rnn.make_activate(sigma_dsigma, jit(rnn.mix))), gemm_nn, span))
-    cell_vjp = jit(rnn.make_vjp(jit(rnn.delta), gemm_nn, span))
+    cell_vjp = jit(rnn.make_vjp(jit(rnn.delta), jit(rnn.carry_back), gemm_nn, span))
     loss_head = jit(scalar_bptt.make_loss_head(exp))
     global_norm = jit(make_global_norm(jit(_sum_squares), jit(_max_abs), jit(_sum_scaled)))
     sgd = jit(make_sgd(span))
     row_sum_squares = jit(_row_sum_squares)
 
-    def update(worker, n_workers, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout,
+    def update(worker, n_workers, W_rec, W_in, b, W_out, b_out, v_rec, v_in, v_b, v_out, v_bout, leak, leaky,
                U, P, kind, every, scale, lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite,
                WT, W_inT, V, S, D, E, Y, Yg, G, Delta, Back, Om, loss_seq, gW, gWin, gb, gWout, gbout, gO,
                stats):  # fmt: skip
@@ -189,7 +192,7 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
                 D[0, q, i] = 0.0
         for t in range(1, T + 1):
             cell_drive(U[t - 1], W_inT, b[0], V[t - 1], worker, n_workers)
-            cell_step(WT, S[t - 1], V[t - 1], S[t], D[t], worker, n_workers)
+            cell_step(WT, S[t - 1], V[t - 1], leak, leaky, S[t], D[t], worker, n_workers)
         for q in range(q0, q1):
             total = 0.0
             for r in range(T_s):
@@ -199,7 +202,7 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
             for i in range(n):
                 G[T, q, i] = E[T_s - 1, q, i]
         for t in range(T, 0, -1):
-            cell_vjp(W_rec, D[t], G[t], Delta[t - 1], Back[t - 1], worker, n_workers)
+            cell_vjp(W_rec, D[t], G[t], leak, leaky, Delta[t - 1], Back[t - 1], worker, n_workers)
             if t >= 2:
                 for q in range(q0, q1):
                     for i in range(n):
@@ -250,7 +253,8 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
             stats[N_VALID] = n_valid
             stats[FACTOR] = weight  # read by the team below
         sync()
-        # dOmega/dW_rec (eq. 10, x_k and dE/dx_{k+1} held constant): sum_k (c_k Delta_k)^T Back_k.
+        # dOmega/dW_rec (eq. 10, x_k and dE/dx_{k+1} held constant): sum_k (c_k Delta_k)^T Back_k, Back_k = J^T g
+        # (with a leak, d||leak g + W_rec^T Delta||^2 / dW_rec = 2 Delta Back^T all the same).
         weight = stats[FACTOR]
         for k in range(T):
             for q in range(q0, q1):

@@ -1,7 +1,7 @@
 """CPU kernels of training for one run: the fused update (a population of one) and a forward-only readout.
 
 ``train_step`` makes one update of one run of the task model (standard form,
-no leak, ``h_0 = 0``, a readout) in place, through the population update of
+``h_0 = 0``, a readout, with or without leak) in place, through the population update of
 ``population.py`` with K = 1 (views, no copies): what `dynrnn.bptt`,
 `dynrnn.vanishing_regularizer`, `dynrnn.clip_grad_norm` and
 ``dynrnn.optim.SGD.step`` do one after another, in one compiled call.
@@ -35,7 +35,7 @@ from .scalar_train import (  # noqa: F401  (the slots of ``stats`` and the polic
 cache.configure()  # before the first dispatcher: where its compiled code is kept
 
 
-def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch, stats):
+def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch, stats, leak=None):
     """One fused update of the task model, in place.
 
     ``params`` and ``velocity`` are tuples ``(W_rec, W_in, b, W_out, b_out)``
@@ -45,7 +45,8 @@ def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch,
     no clipping; ``nonfinite`` a code of `NONFINITE_CODES`); ``scratch`` a
     `Scratch`.  Writes ``stats`` (length `N_STATS`, see the slot names): the
     loss is the batch mean (and the time mean for ``scale = 1 / (B T)``),
-    the norm the pre-clip norm of the total gradient.
+    the norm the pre-clip norm of the total gradient.  ``leak`` (n,), if
+    given, makes the units leaky: ``h_t = leak h_{t-1} + (1 - leak) sigma(a_t)``.
     """
     T, B, m = U.shape
     n, q = params[0].shape[0], params[3].shape[0]
@@ -54,12 +55,15 @@ def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch,
     stacked = tuple(a.reshape((1, *a.shape)) if a.ndim == 2 else a.reshape((1, 1, -1)) for a in (*params, *velocity))
     row = stats.reshape((1, -1))
     one = np.zeros(1, dtype=np.int64)
+    dtype = params[0].dtype
+    leak_row = np.zeros((1, n), dtype=dtype) if leak is None else np.array(leak, dtype=dtype).reshape(1, n)
 
     def h(x, dtype=np.float64):
         return np.full(1, x, dtype=dtype)
 
     population._population_kernel(name, _config.CPU_PRODUCTS)(
-        one, h(T, np.int64), h(P.shape[0], np.int64), *stacked, U.reshape((1, *U.shape)), P.reshape((1, *P.shape)),
+        one, h(T, np.int64), h(P.shape[0], np.int64), *stacked, leak_row, h(leak is not None, bool),
+        U.reshape((1, *U.shape)), P.reshape((1, *P.shape)),
         kind, every, h(scale), h(lr), h(mu), h(nesterov, bool), h(threshold), h(alpha), h(ratio, bool), h(mean, bool),
         bound, h(nonfinite, np.int64), *work, row,
     )  # fmt: skip
@@ -92,7 +96,7 @@ def _forward_kernel(name):
     sigma = cpu.activation(name)[0]
 
     @njit(**_config.JIT_OPTIONS)
-    def forward(WT, W_inT, b, W_outT, b_out, U, every, H, H_next, drive, Y):
+    def forward(WT, W_inT, b, W_outT, b_out, leak, leaky, U, every, H, H_next, drive, Y):
         T, B, m = U.shape
         n = H.shape[1]
         H[:] = 0.0
@@ -107,6 +111,10 @@ def _forward_kernel(name):
                 for q in range(B):
                     for i in range(n):
                         H_next[q, i] = sigma(H_next[q, i] + b[i])
+            if leaky:  # h_t = leak h_{t-1} + (1 - leak) sigma(a_t)
+                for q in range(B):
+                    for i in range(n):
+                        H_next[q, i] = leak[i] * H[q, i] + (1.0 - leak[i]) * H_next[q, i]
             H, H_next = H_next, H
             if every or t == T - 1:
                 row = t if every else 0
@@ -118,13 +126,16 @@ def _forward_kernel(name):
     return forward
 
 
-def forward(name, W_rec, W_in, b, W_out, b_out, U, every):
-    """Readout outputs of the task model (standard form, ``h_0 = 0``): (T, B, q) if ``every`` else (1, B, q)."""
+def forward(name, W_rec, W_in, b, W_out, b_out, U, every, leak=None):
+    """Readout outputs of the task model (standard form, ``h_0 = 0``, leak (n,) or None): (T, B, q) if ``every``
+    else (1, B, q)."""
     T, B, _ = U.shape
     n, q = W_rec.shape[0], W_out.shape[0]
     dtype = W_rec.dtype
     Y = np.empty((T if every else 1, B, q), dtype=dtype)
     H, H_next, drive = np.empty((B, n), dtype), np.empty((B, n), dtype), np.empty((B, n), dtype)
+    leak_arr = np.zeros(n, dtype) if leak is None else np.array(leak, dtype=dtype).reshape(n)
     _forward_kernel(name)(np.ascontiguousarray(W_rec.T), np.ascontiguousarray(W_in.T), b,
-                          np.ascontiguousarray(W_out.T), b_out, U, every, H, H_next, drive, Y)  # fmt: skip
+                          np.ascontiguousarray(W_out.T), b_out, leak_arr, leak is not None, U, every, H, H_next, drive,
+                          Y)  # fmt: skip
     return Y

@@ -39,7 +39,7 @@ Jacobian (eq. 5, column convention ``J = dx'/dx``) is
   `vjp`, `make_step_jacobian`);
 - a batch of sequences as rows of a (B, n) block, shared by a team of
   workers (see `dynrnn.cells`), for BPTT and training (`make_drive`,
-  `make_step`, `make_vjp`; the task model's standard form without leak),
+  `make_step`, `make_vjp`; the task model's standard form, with leak),
   with the products supplied by the backend (``_kernels/blocked.py``, BLAS
   or CUDA).
 
@@ -269,7 +269,7 @@ def make_step_jacobian(slopes, jacobian):
 
 
 # ---------------------------------------------------------------------------
-# A batch of sequences, rows shared by a team: the task model (standard form, no leak).
+# A batch of sequences, rows shared by a team: the task model (standard form, with or without leak).
 # ---------------------------------------------------------------------------
 def make_drive(gemm_nn, span):
     """Return ``drive(U_t, W_inT, b, V_t, worker, n_workers)``: ``V_t = U_t W_in^T + b`` for this worker's rows."""
@@ -286,41 +286,55 @@ def make_drive(gemm_nn, span):
 
 
 def make_step(activate, gemm_nn, span):
-    """Return ``step(WT, S_prev, V_t, S_t, D_t, worker, n_workers)`` for this worker's rows.
+    """Return ``step(WT, S_prev, V_t, alpha, leaky, S_t, D_t, worker, n_workers)`` for this worker's rows.
 
     `make_activate` on every row of ``A = S_prev W_rec^T + V_t``:
-    ``S_t = sigma(A)`` and ``D_t = sigma'(A)``; ``WT`` is ``W_rec^T``
+    ``S_t = sigma(A)``, mixed with ``S_prev`` by the leak ``alpha`` (n,)
+    when ``leaky``, and ``D_t = sigma'(A)``; ``WT`` is ``W_rec^T``
     (C-contiguous), so the product runs along contiguous rows.
     """
 
-    def step(WT, S_prev, V_t, S_t, D_t, worker, n_workers):
+    def step(WT, S_prev, V_t, alpha, leaky, S_t, D_t, worker, n_workers):
         gemm_nn(S_prev, WT, S_t, worker, n_workers)
         lo, hi = span(S_t.shape[0], worker, n_workers)
         n = S_t.shape[1]
-        for q in range(lo, hi):
-            for i in range(n):
-                z, s, d = activate(S_t[q, i] + V_t[q, i], 0.0, 0.0, False, False)
-                S_t[q, i] = s
-                D_t[q, i] = d
+        if leaky:
+            for q in range(lo, hi):
+                for i in range(n):
+                    z, s, d = activate(S_t[q, i] + V_t[q, i], S_prev[q, i], alpha[i], False, True)
+                    S_t[q, i] = s
+                    D_t[q, i] = d
+        else:
+            for q in range(lo, hi):
+                for i in range(n):
+                    z, s, d = activate(S_t[q, i] + V_t[q, i], 0.0, 0.0, False, False)
+                    S_t[q, i] = s
+                    D_t[q, i] = d
 
     return step
 
 
-def make_vjp(delta, gemm_nn, span):
-    """Return ``vjp(W_rec, D_t, G_t, Delta_t, Back_t, worker, n_workers)`` for this worker's rows.
+def make_vjp(delta, carry_back, gemm_nn, span):
+    """Return ``vjp(W_rec, D_t, G_t, alpha, leaky, Delta_t, Back_t, worker, n_workers)`` for this worker's rows.
 
-    `delta` per unit, ``Delta_t = D_t * G_t`` (dE/da_t), then ``Back_t =
-    Delta_t W_rec``: with ``G_t`` the rows of dE/dh_t, ``Back_t`` holds the
-    rows of ``J_t^T dE/dh_t`` (`carry_back` is the identity in this form).
+    `delta` per unit, ``Delta_t = (1 - alpha) D_t * G_t`` (dE/da_t; no
+    factor without leak), then ``Back_t = Delta_t W_rec`` and, when
+    ``leaky``, `carry_back` adds ``alpha * G_t``: with ``G_t`` the rows of
+    dE/dh_t, ``Back_t`` holds the rows of ``J_t^T dE/dh_t``, ``J_t =
+    diag(alpha) + diag(1 - alpha) diag(sigma'(a_t)) W_rec``.
     """
 
-    def vjp(W_rec, D_t, G_t, Delta_t, Back_t, worker, n_workers):
+    def vjp(W_rec, D_t, G_t, alpha, leaky, Delta_t, Back_t, worker, n_workers):
         lo, hi = span(D_t.shape[0], worker, n_workers)
         n = D_t.shape[1]
         for q in range(lo, hi):
             for i in range(n):
-                Delta_t[q, i] = delta(G_t[q, i], D_t[q, i], 0.0, False, False)
+                Delta_t[q, i] = delta(G_t[q, i], D_t[q, i], alpha[i], False, leaky)
         gemm_nn(Delta_t, W_rec, Back_t, worker, n_workers)
+        if leaky:
+            for q in range(lo, hi):
+                for i in range(n):
+                    Back_t[q, i] = carry_back(G_t[q, i], Back_t[q, i], 0.0, alpha[i], False, True)
 
     return vjp
 

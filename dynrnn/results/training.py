@@ -135,12 +135,14 @@ class TrainResult(_FrozenArrays):
 
     @property
     def net(self):
-        """The final network as a `dynrnn.RNN`, or None when its parameters are not finite."""
+        """The final network as a `dynrnn.RNN` (with the run's ``leak``), or None when its parameters are not finite."""
         from ..maps.model import RNN
 
         if not all(np.isfinite(a).all() for a in self.params.values()):
             return None
-        return RNN(activation=self.activation, form="standard", dtype=self.params["W_rec"].dtype, **self.params)
+        dtype = self.params["W_rec"].dtype
+        leak = self.config.get("leak")  # a float, a list of floats (per unit) or None
+        return RNN(activation=self.activation, form="standard", dtype=dtype, leak=leak, **self.params)
 
     def summary(self):
         """The run in a dict of JSON-able scalars (what `dynrnn.sweep` stores).

@@ -1,7 +1,8 @@
 """The task model of Pascanu et al. (2013), Sec. 4.1: a standard-form RNN with a readout, run on task batches.
 
 The model is the authors' (paper.md Sec. 5.2): ``h_t = sigma(W_rec h_{t-1} +
-W_in u_t + b)`` from ``h_0 = 0``, with a linear readout ``y = W_out h + b_out``
+W_in u_t + b)`` from ``h_0 = 0`` (or with leaky units, ``h_t = leak h_{t-1} +
+(1 - leak) sigma(...)``), with a linear readout ``y = W_out h + b_out``
 that is, per task (`dynrnn.TaskBatch` fields ``loss`` and ``at``):
 
 - a softmax at the last step (temporal order, 3-bit temporal order,
@@ -38,13 +39,13 @@ MAX_SEQUENCES = 10**8
 
 
 def check_task_network(net, n_inputs, n_outputs, name="net"):
-    """Raise unless ``net`` is a task model: standard form, no leak, the given input and readout widths."""
+    """Raise unless ``net`` is a task model: standard form (leak allowed), the given input and readout widths."""
     if not isinstance(net, RNN):
         raise TypeError(f"{name} must be a dynrnn.RNN; got {type(net).__name__}")
-    if net.form != "standard" or net.leak is not None or net.W_out is None:
+    if net.form != "standard" or net.W_out is None:
         raise ValueError(
-            f"{name} must be a standard-form RNN without leak and with a readout (as dynrnn.init_network draws); "
-            f"got form={net.form!r}, leak={'None' if net.leak is None else 'set'}, n_outputs={net.n_outputs}"
+            f"{name} must be a standard-form RNN with a readout (as dynrnn.init_network draws); "
+            f"got form={net.form!r}, n_outputs={net.n_outputs}"
         )
     if net.n_inputs != n_inputs or net.n_outputs != n_outputs:
         raise ValueError(
@@ -59,7 +60,7 @@ def task_outputs(net, batch):
     Parameters
     ----------
     net : RNN
-        A standard-form network without leak and with a readout, with
+        A standard-form network with a readout (and any leak), with
         ``batch.n_inputs`` inputs and ``batch.n_outputs`` readout units (as
         `dynrnn.init_network` draws it).
     batch : TaskBatch
@@ -107,8 +108,9 @@ def task_outputs(net, batch):
 
     U = np.ascontiguousarray(batch.inputs, dtype=net.dtype)
     params = [np.array(getattr(net, k)) for k in ("W_rec", "W_in", "b", "W_out", "b_out")]  # writable copies
+    leak = None if net.leak is None else np.array(net.leak)
     with np.errstate(all="ignore"):  # a diverged network gives NaN/inf outputs, scored as errors
-        return kernels.forward(net.activation, *params, U, batch.at == "every")
+        return kernels.forward(net.activation, *params, U, batch.at == "every", leak)
 
 
 def chunk_size(length, n_inputs, chunk=CHUNK):

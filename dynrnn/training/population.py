@@ -23,7 +23,7 @@ import numpy as np
 from .. import _backend, _validate
 from ..results.training import PopulationResult, check_writable, read_npz, write_npz
 from .model import single_threaded_blas
-from .run import Run, check_run_memory, dense_targets, layout, train_config
+from .run import Run, check_run_memory, dense_targets, layout, leak_of, train_config
 
 __all__ = ["train_population"]
 
@@ -280,7 +280,12 @@ class Engine:
             "ratio": np.array([c["omega_form"] == "ratio" for c in configs]),
             "mean": np.array([c["omega_reduce"] == "mean" for c in configs]),
             "nonfinite": np.array([kernels.NONFINITE_CODES[c["nonfinite"]] for c in configs], dtype=np.int64),
+            "leaky": np.array([c.get("leak") is not None for c in configs]),
+            "leak": np.zeros((K, n), dtype=dtype),
         }
+        for k, c in enumerate(configs):
+            if c.get("leak") is not None:
+                self.hyper["leak"][k] = leak_of(c)
         self.U = np.zeros((K, self.T_max, B, m), dtype=dtype)
         self.P = np.zeros((K, self.T_max if self.every else 1, B, q), dtype=dtype)
         self.T_len = np.zeros(K, dtype=np.int64)

@@ -98,6 +98,11 @@ def train_config(args):
         "connections": _validate.choice("connections", args["connections"], ("incoming", "outgoing")),
         "dtype": np.dtype(_validate.float_dtype("dtype", args["dtype"])).name,
     }
+    # Settings added since the first checkpoint format appear only when not at their default, so the
+    # configs (and checkpoints, stores, saved results) of runs without them are unchanged.
+    leak = leak_setting(args.get("leak"), config["n_units"])
+    if leak is not None:
+        config["leak"] = leak
     # The sizes first (nothing large is allocated before they are known to fit), then the
     # generator checks the length against the task (e.g. temporal order needs L >= 10).
     check_run_memory([config], 1)
@@ -107,6 +112,29 @@ def train_config(args):
     lo = length[0] if isinstance(length, tuple) else length
     get_task(task)(1, lo, rng=np.random.default_rng(0), dtype=np.dtype(config["dtype"]), **config["task_options"])
     return config
+
+
+def leak_setting(leak, n_units):
+    """The ``leak`` setting as JSON: None, a float or a list of ``n_units`` floats, each in [0, 1)."""
+    if leak is None:
+        return None
+    arr = _validate.real_array("leak", leak, np.float64)
+    if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != n_units):
+        shape = _validate.shape_str(arr.shape)
+        raise ValueError(f"leak must be a number or an array of shape (n_units,) = ({n_units},); got {shape}")
+    if not np.all((arr >= 0.0) & (arr < 1.0)):
+        got = f"values in [{arr.min()}, {arr.max()}]"
+        raise ValueError(f"leak must lie in [0, 1) (1 would freeze the units); got {got}")
+    return float(arr) if arr.ndim == 0 else [float(x) for x in arr]
+
+
+def leak_of(config, dtype=None):
+    """The run's leak as an array of shape (n_units,) (in ``dtype``, default the run's), or None."""
+    leak = config.get("leak")
+    if leak is None:
+        return None
+    dtype = np.dtype(config["dtype"]) if dtype is None else dtype
+    return np.broadcast_to(np.asarray(leak, dtype=dtype), (config["n_units"],)).copy()
 
 
 def layout(config):
@@ -274,7 +302,7 @@ class Run:
         if not all(np.isfinite(p).all() for p in self.params):
             return None
         return RNN(activation=self.c["activation"], form="standard", dtype=self.params[0].dtype,
-                   **dict(zip(PARAMETERS, self.params, strict=True)))  # fmt: skip
+                   leak=leak_of(self.config), **dict(zip(PARAMETERS, self.params, strict=True)))  # fmt: skip
 
     def _error_rate(self, net, n_sequences, rng):
         if net is None:  # diverged parameters get every sequence wrong

@@ -39,6 +39,7 @@ def train(
     length=50,
     seed=0,
     n_units=50,
+    leak=None,
     batch_size=20,
     lr=0.01,
     threshold=1.0,
@@ -88,6 +89,11 @@ def train(
         network and sees the same batches.
     n_units : int, default 50
         Hidden units.
+    leak : float or array_like of shape (n_units,), optional
+        Leaky units (Bengio, Boulanger-Lewandowski & Pascanu 2012): a fixed
+        leak in [0, 1), shared or per unit, so that
+        ``h_t = leak h_{t-1} + (1 - leak) sigma(W_rec h_{t-1} + W_in u_t + b)``.
+        Not trained.  None (the default, the paper's model) for none.
     batch_size : int, default 20
         Sequences per update.
     lr : float, default 0.01
