@@ -295,7 +295,7 @@ def readout_snippet():
 
 def test_readme_example_runs():
     namespace = {}
-    exec(compile(readout_snippet(), "README.md", "exec"), namespace)
+    exec(compile(readout_snippet(), "<README.md: Property-test your own network>", "exec"), namespace)
     tests = [f for name, f in namespace.items() if name.startswith("test_") and callable(f)]
     assert tests
     for test in tests:
@@ -313,7 +313,7 @@ def test_readme_example_fails_for_a_network_that_breaks_the_law(monkeypatch):
 
     monkeypatch.setattr(_laws, "jacobian_products", inflated)
     namespace = {}
-    exec(compile(readout_snippet(), "README.md", "exec"), namespace)
+    exec(compile(readout_snippet(), "<README.md: Property-test your own network>", "exec"), namespace)
     with pytest.raises(AssertionError, match="exceeds the bound"):
         namespace["test_my_network_obeys_the_bound"]()
 
