@@ -310,6 +310,14 @@ CASES = [
         "weight_hh_l0",
     ),  # fmt: skip
     ("to_torch(net='gru')", dynrnn.to_torch, dict(net="gru"), TypeError, r"\bnet\b"),
+    ("path_bifurcations(end='net')", dynrnn.path_bifurcations, dict(net=NET1, end="net"), TypeError, r"\bend\b"),
+    (
+        "path_bifurcations(n_starts=0)",
+        dynrnn.path_bifurcations,
+        dict(net=NET1, end=NET1, n_starts=0),
+        ValueError,
+        "n_starts",
+    ),  # fmt: skip
 ]
 
 
