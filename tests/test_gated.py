@@ -622,7 +622,6 @@ def _unsupported_calls(net):
         ("single_unit", lambda: dynrnn.single_unit.iterate_tangents(net, 0.0, 0.0, n_steps=1)),
         ("vanishing_regularizer", lambda: dynrnn.vanishing_regularizer(net, None)),
         ("dynrnn.testing", lambda: dynrnn.testing.assert_jacobian_bound(net, x0, n_steps=2)),
-        ("error_rate", lambda: dynrnn.error_rate(net, "temporal_order", 10)),
     ]
 
 
@@ -634,9 +633,55 @@ def test_analyses_that_do_not_apply_refuse_a_gated_cell_by_name(cell):
     for function, call in _unsupported_calls(net):
         expected = {
             "single_unit": rf"must be a real number or array; got a {name}",
-            "error_rate": rf"net must be a dynrnn.RNN; got {name}",  # the task model's own check
         }.get(function, rf"{function} supports RNN only.*got {name}")
         with pytest.raises(TypeError, match=expected):
             call()
     with pytest.raises(ValueError, match=rf"fixed_points runs a {name} on the CPU only; got backend='cuda'"):
         dynrnn.fixed_points(net, backend="cuda")
+
+
+# ----------------------------------------------------------------------------- the gated task model (training)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_uniform_init_is_torchs_default(cell):
+    """init_network("uniform", cell=...): every weight and bias, readout included, ~ U(-1/sqrt(n), 1/sqrt(n)),
+    drawn in the documented order (W_ih, W_hh, b_ih, b_hh, W_out, b_out)."""
+    cls, k = CELLS[cell]
+    n, m, q = 16, 3, 2
+    net = dynrnn.init_network("uniform", n, m, q, rng=7, cell=cell)
+    assert type(net) is cls and (net.n_units, net.n_inputs, net.n_outputs) == (n, m, q)
+    gen = np.random.default_rng(7)
+    for key, shape in (("W_ih", (k * n, m)), ("W_hh", (k * n, n)), ("b_ih", (k * n,)), ("b_hh", (k * n,)),
+                       ("W_out", (q, n)), ("b_out", (q,))):  # fmt: skip
+        want = gen.uniform(-0.25, 0.25, size=shape)
+        np.testing.assert_array_equal(getattr(net, key), want, err_msg=key)
+    assert max(np.abs(getattr(net, key)).max() for key in ("W_ih", "W_hh", "b_ih", "b_hh")) < 0.25
+    assert dynrnn.init_network("uniform", n, m, q, rng=7, cell=cell, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="name must be one of 'uniform'"):
+        dynrnn.init_network("smart_tanh", n, m, q, rng=0, cell=cell)
+    with pytest.raises(ValueError, match="name must be one of 'sigmoid'"):
+        dynrnn.init_network("uniform", n, m, q, rng=0)
+    with pytest.raises(ValueError, match="cell must be one of 'rnn', 'gru', 'lstm'"):
+        dynrnn.init_network("uniform", n, m, q, rng=0, cell="GRU")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_gated_task_model_is_scored_and_a_gated_net_without_readout_is_refused(cell):
+    """error_rate and task_outputs take a GRU or LSTM with a readout of the task's sizes (the batch forward pass
+    equals bptt's outputs); without a readout, or of other sizes, it is refused naming the reason."""
+    from dynrnn.training.model import task_outputs
+
+    net = dynrnn.init_network("uniform", 5, 6, 4, rng=1, cell=cell)
+    batch = dynrnn.tasks.temporal_order(30, 12, rng=2)
+    outputs = task_outputs(net, batch)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
+    assert_allclose(outputs, res.outputs, **TIGHT)
+    rate = dynrnn.error_rate(net, "temporal_order", 12, n_sequences=30, rng=2)
+    assert rate == dynrnn.tasks.sequence_errors(batch, outputs).mean()
+    cls, k = CELLS[cell]
+    bare = cls(W_hh=np.zeros((k, 1)), W_ih=np.zeros((k, 1)))
+    with pytest.raises(ValueError, match=f"net must have a readout W_out .*got a {cls.__name__} without one"):
+        dynrnn.error_rate(bare, "temporal_order", 10)
+    with pytest.raises(ValueError, match="net must have 6 inputs and 4 readout units"):
+        dynrnn.error_rate(dynrnn.init_network("uniform", 5, 2, 4, rng=1, cell=cell), "temporal_order", 10)

@@ -19,6 +19,7 @@ import dynrnn
 from dynrnn.training.population import POPULATION_CHECKPOINT_FORMAT
 
 KEYS = ("W_rec", "W_in", "b", "W_out", "b_out")
+GATED_KEYS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")
 COMMON = {"task": "temporal_order", "length": 10, "n_units": 6, "batch_size": 5, "eval_every": 10, "n_check": 50,
           "n_eval": 100}  # fmt: skip
 
@@ -64,6 +65,35 @@ def test_member_k_is_the_same_run_as_train(runs, length):
     assert len(pop) == len(runs)
     for k, run in enumerate(runs):
         _same_run(pop[k], dynrnn.train(**run))
+
+
+gated_member = st.fixed_dictionaries(
+    {
+        "method": st.sampled_from(["MSGD", "MSGD-C"]),
+        "seed": st.integers(0, 2**20),
+        "lr": st.sampled_from([0.01, 0.1, 1.0]),
+        "threshold": st.sampled_from([0.1, 1.0, 10.0]),
+        "momentum": st.sampled_from([0.0, 0.9]),
+        "nesterov": st.booleans(),
+        "max_updates": st.integers(1, 30),
+    }
+)
+
+
+@settings(max_examples=6)
+@given(cell=st.sampled_from(["gru", "lstm"]),
+       runs=st.lists(gated_member, min_size=1, max_size=3, unique_by=lambda r: (r["seed"], r["method"])),
+       task=st.sampled_from([("temporal_order", 10), ("temporal_order", (10, 14)), ("memorization", 3)]))  # fmt: skip
+def test_gated_member_k_is_the_same_run_as_train(cell, runs, task):
+    """A population of GRUs or LSTMs: member k is dynrnn.train with its settings, bit for bit."""
+    runs = [{**COMMON, "task": task[0], "length": task[1], "cell": cell, **r} for r in runs]
+    pop = dynrnn.train_population(runs)
+    for k, run in enumerate(runs):
+        ref = dynrnn.train(**run)
+        for key in GATED_KEYS:
+            np.testing.assert_array_equal(pop[k].params[key], ref.params[key], err_msg=key)
+        assert (pop[k].n_updates, pop[k].status, pop[k].final_error) == (ref.n_updates, ref.status, ref.final_error)
+        np.testing.assert_array_equal(pop[k].history.train_loss, ref.history.train_loss)
 
 
 def test_member_k_is_train_after_1000_updates():
@@ -159,6 +189,8 @@ def test_float32_population_follows_float64():
         ([COMMON, {**COMMON, "seed": 1, "dtype": np.float32}], ValueError, r"runs\[1\] has dtype='float32'"),
         ([COMMON, dict(COMMON)], ValueError, r"runs\[0\] and runs\[1\] are the same run"),
         ([{**COMMON, "n_units": 200_000}], ValueError, "n_units must be <= 8192"),
+        ([COMMON, {**COMMON, "seed": 1, "cell": "gru"}], ValueError, r"runs\[1\] has cell='gru' but runs\[0\] has"),
+        ([{**COMMON, "cell": "lstm", "method": "MSGD-CR"}], ValueError, r"runs\[0\]: method 'MSGD-CR' adds Omega"),
         ([COMMON, {**COMMON, "leak": 1.0}], ValueError, r"runs\[1\]: leak must lie in \[0, 1\)"),
         ([{**COMMON, "leak": [0.5, 0.5]}], ValueError, r"runs\[0\]: leak must be a number or an array of shape"),
         ([{**COMMON, "n_units": 8192, "batch_size": 10**6}], ValueError, r"runs\[0\]: .*too large.*memory available"),
@@ -207,6 +239,31 @@ def test_cuda_population_matches_the_cpu(monkeypatch):
         assert a.n_updates == b.n_updates and a.history.n_clipped.tolist() == b.history.n_clipped.tolist()
 
 
+@pytest.mark.cuda
+@skip_without_cuda
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_cuda_gated_population_matches_the_cpu(monkeypatch, cell):
+    """GRU and LSTM members: the same gated update compiled by numba.cuda follows the CPU (simulator: to 1e-12)."""
+    from dynrnn import _config
+
+    monkeypatch.setattr(_config, "THREADS_PER_BLOCK", 4)  # a team of 4 splits 3 sequences and 9 or 12 gate rows
+    tiny = {**COMMON, "cell": cell, "n_units": 3, "batch_size": 3, "eval_every": 3, "n_check": 10, "n_eval": 10,
+            "max_updates": 3}  # fmt: skip
+    runs = [
+        {**tiny, "seed": 0, "momentum": 0.5, "threshold": 0.05},
+        {**tiny, "seed": 1, "method": "MSGD", "lr": 0.5, "max_updates": 2},
+        {**tiny, "seed": 2, "nesterov": True, "momentum": 0.9},
+    ]
+    gpu = dynrnn.train_population(runs, backend="cuda")
+    cpu = dynrnn.train_population(runs)
+    for a, b in zip(gpu, cpu, strict=True):
+        for k in GATED_KEYS:
+            np.testing.assert_allclose(a.params[k], b.params[k], rtol=CUDA_RTOL, atol=CUDA_ATOL, err_msg=k)
+        np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=CUDA_RTOL)
+        assert a.n_updates == b.n_updates and a.history.n_clipped.tolist() == b.history.n_clipped.tolist()
+    assert sum(r.history.n_clipped.sum() for r in cpu) > 0  # clipping exercised
+
+
 def test_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="backend"):
         dynrnn.train_population([COMMON], backend="tpu")
@@ -223,6 +280,23 @@ def test_blocked_cpu_products_match_blas(monkeypatch):
     blocked = dynrnn.train_population(runs)
     for a, b in zip(blocked, blas, strict=True):
         for k in KEYS:
+            np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-10, atol=1e-13, err_msg=k)
+        np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_blocked_cpu_products_match_blas_for_gated_cells(monkeypatch, cell):
+    """The gated update with the blocked loops (what CUDA runs) and with BLAS: the same runs, to rounding."""
+    from dynrnn import _config
+
+    runs = [
+        {**COMMON, "cell": cell, "seed": s, "method": m, "max_updates": 20} for s, m in [(0, "MSGD-C"), (1, "MSGD")]
+    ]
+    blas = dynrnn.train_population(runs)
+    monkeypatch.setattr(_config, "CPU_PRODUCTS", "blocked")
+    blocked = dynrnn.train_population(runs)
+    for a, b in zip(blocked, blas, strict=True):
+        for k in GATED_KEYS:
             np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-10, atol=1e-13, err_msg=k)
         np.testing.assert_allclose(a.history.train_loss, b.history.train_loss, rtol=1e-10)
 

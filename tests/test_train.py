@@ -159,6 +159,112 @@ def test_a_zero_leak_is_the_run_without_leak():
     assert rate == dynrnn.tasks.sequence_errors(batch, task_outputs(leaky.net, batch)).mean()
 
 
+# ----------------------------------------------------------------------------- GRU and LSTM task models
+
+GATED_KEYS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")
+
+
+def _gated_problem(cell, task, length, n_units, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    batch = dynrnn.tasks.get_task(task)(batch_size, length, rng=rng)
+    net = dynrnn.init_network("uniform", n_units, batch.n_inputs, batch.n_outputs, rng=rng, cell=cell)
+    every = batch.at == "every"
+    scale = 1.0 / (batch_size * batch.inputs.shape[0]) if every else 1.0 / batch_size
+    return batch, net, every, scale
+
+
+def _gated_fused(net, batch, every, scale, hyper, params=None):
+    params = tuple(np.array(getattr(net, k)) for k in GATED_KEYS) if params is None else params
+    velocity = tuple(np.zeros_like(p) for p in params)
+    stats = np.zeros(kernels.N_STATS)
+    kernels.train_step(net.cell, params, velocity, np.ascontiguousarray(batch.inputs), _dense_targets(batch),
+                       LOSS_CODES[batch.loss], every, scale, hyper, kernels.Scratch(net.n_units, net.dtype),
+                       stats)  # fmt: skip
+    return dict(zip(GATED_KEYS, params, strict=True)), stats
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("task, length", [("temporal_order", 10), ("memorization", 3), ("addition", 10)])
+@pytest.mark.parametrize("threshold, momentum", [(np.inf, 0.0), (0.05, 0.5)])
+def test_gated_update_equals_bptt_and_sgd_step(cell, task, length, threshold, momentum):
+    """One fused update of a GRU or LSTM task model == dynrnn.bptt (gated), then SGD.step, to 1e-12."""
+    batch, net, every, scale = _gated_problem(cell, task, length, 5, 3, 21)
+    lr = 0.2
+    hyper = (lr, momentum, False, threshold, 0.0, False, True, 1e-20, kernels.SHRINK)
+    new, stats = _gated_fused(net, batch, every, scale, hyper)
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
+    f = 1.0 / batch.inputs.shape[0] if every else 1.0  # memorization: the time mean
+    grads = {k: np.asarray(res.grads[k]) * f for k in GATED_KEYS}
+    opt = SGD(lr=lr, momentum=momentum, threshold=None if np.isinf(threshold) else threshold, nonfinite="skip")
+    params = {k: np.array(getattr(net, k)) for k in GATED_KEYS}
+    ref, _, info = opt.step(params, grads, opt.init(params), 0)
+    assert stats[kernels.LOSS] == pytest.approx(res.loss * f, rel=1e-12)
+    assert stats[kernels.NORM] == pytest.approx(info.grad_norm, rel=1e-12)
+    assert bool(stats[kernels.CLIPPED]) == info.clipped == np.isfinite(threshold)
+    assert np.isnan(stats[kernels.OMEGA]) and stats[kernels.UPDATED] == 1.0
+    for k in GATED_KEYS:
+        np.testing.assert_allclose(new[k], ref[k], rtol=1e-12, atol=1e-15, err_msg=k)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_gated_update_nonfinite_policies(cell):
+    """A non-finite gradient: "stop" moves nothing, "skip" moves nothing but counts, "shrink" shrinks W_hh only."""
+    batch, net, every, scale = _gated_problem(cell, "temporal_order", 10, 4, 3, 2)
+    before = {k: np.array(getattr(net, k)) for k in GATED_KEYS}
+    before["W_out"][0, 0] = np.inf
+    base = (0.1, 0.0, False, 1.0, 0.0, False, True, 1e-20)
+    for code, slot in ((kernels.STOP, None), (kernels.SKIP, kernels.SKIPPED), (kernels.SHRINK, kernels.SHRUNK)):
+        params = tuple(before[k].copy() for k in GATED_KEYS)
+        new, stats = _gated_fused(net, batch, every, scale, base + (code,), params=params)
+        assert not np.isfinite(stats[kernels.NORM])
+        if slot is None:
+            assert stats[kernels.UPDATED] == 0.0
+        else:
+            assert stats[slot] == 1.0 and stats[kernels.UPDATED] == 1.0
+        shrunk = code == kernels.SHRINK
+        np.testing.assert_allclose(new["W_hh"], before["W_hh"] * (1.0 - 0.1 * 0.02 if shrunk else 1.0), rtol=1e-15)
+        for k in ("W_ih", "b_ih", "b_hh", "b_out"):
+            np.testing.assert_array_equal(new[k], before[k], err_msg=k)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_gated_cells_train_end_to_end(cell, tmp_path):
+    """dynrnn.train(cell=...): the defaults (uniform, MSGD-C), the net it returns, its evaluation, exact resume and
+    a saved result that loads back."""
+    kw = dict(cell=cell, length=10, seed=1, max_updates=30, **TINY)
+    r = train("temporal_order", **kw)
+    assert (r.config["cell"], r.config["init"], r.config["method"], r.config["alpha"]) == (cell, "uniform", "MSGD-C",
+                                                                                         0.0)  # fmt: skip
+    assert r.activation is None and sorted(r.params) == sorted(GATED_KEYS) and r.n_updates == 30
+    assert np.isnan(r.history.rho).all() and np.isnan(r.history.omega).all()
+    assert np.isfinite(r.history.train_loss).all() and r.history.n_clipped.sum() >= 0
+    net = r.net
+    assert type(net).__name__ == cell.upper() and net.n_units == 6 and net.n_outputs == 4
+    for k in GATED_KEYS:
+        np.testing.assert_array_equal(getattr(net, k), r.params[k])
+    rate = dynrnn.error_rate(net, "temporal_order", 10, n_sequences=200, rng=5)
+    batch = dynrnn.tasks.temporal_order(200, 10, rng=np.random.default_rng(5))  # one chunk: the same draws
+    outputs = task_outputs(net, batch)
+    assert rate == dynrnn.tasks.sequence_errors(batch, outputs).mean()
+    res = dynrnn.bptt(net, None, batch.inputs, batch.targets, loss=batch.loss, at=batch.at)
+    np.testing.assert_allclose(outputs, res.outputs, rtol=1e-13, atol=1e-15)
+    # Exact resume from a checkpoint, and a saved result that loads back.
+    ck = tmp_path / "ck.npz"
+    train("temporal_order", **{**kw, "max_updates": 12}, checkpoint=ck)
+    resumed = train("temporal_order", **kw, checkpoint=ck, resume=True)
+    for k in GATED_KEYS:
+        np.testing.assert_array_equal(resumed.params[k], r.params[k], err_msg=k)
+    assert resumed.final_error == r.final_error
+    with pytest.raises(ValueError, match="cell"):
+        train("temporal_order", **{**kw, "cell": "lstm" if cell == "gru" else "gru"}, checkpoint=ck, resume=True)
+    r.save(tmp_path / "r.npz")
+    back = dynrnn.TrainResult.load(tmp_path / "r.npz")
+    assert dict(back.config) == dict(r.config) and back.summary() == r.summary()
+    assert type(back.net) is type(net)
+    for k in GATED_KEYS:
+        np.testing.assert_array_equal(back.params[k], r.params[k], err_msg=k)
+
+
 def test_fused_update_nonfinite_policies():
     batch, net, every, scale = _problem("temporal_order", 10, 4, 3, "basic_tanh", 1)
     params = {k: np.array(getattr(net, k)) for k in KEYS}
@@ -451,6 +557,13 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
         ({"leak": np.nan}, ValueError, "leak must be finite"),
         ({"leak": "half"}, TypeError, "leak"),
         ({"leak": True}, TypeError, "leak"),
+        ({"cell": "rnn2"}, ValueError, "cell must be one of"),
+        ({"cell": "gru", "init": "smart_tanh"}, ValueError, "init 'smart_tanh' draws an RNN; a GRU takes init in"),
+        ({"cell": "lstm", "method": "MSGD-CR"}, ValueError, "'MSGD-CR' adds Omega .* train a LSTM with 'MSGD' or"),
+        ({"cell": "gru", "alpha": 1.0}, ValueError, "alpha must be 0 for method 'MSGD-C'"),
+        ({"cell": "gru", "leak": 0.5}, ValueError, "leak is a setting of the RNN's units; a GRU has none"),
+        ({"init": "uniform"}, ValueError, "init 'uniform' is for a GRU or LSTM"),
+        ({"cell": "lstm", "init": "nope"}, ValueError, "init must be one of 'uniform'"),
     ],
 )
 def test_train_bad_input(kwargs, error, match):

@@ -5,9 +5,11 @@ The cell comes from `cpu.gated_cell`; the loops are those of ``scalar.py``
 Jacobians, the step at given points, BPTT and its temporal contributions;
 the loss head is the RNN's, ``scalar_bptt.py``).  The QR passes of `jacobian_products`
 and `lyapunov_spectrum` are those of ``jacobians.py``, which do not depend on
-the cell.  Launchers take validated, C-contiguous host arrays and fill the
-``out`` arrays they are given; kernels are cached per cell name ("gru",
-"lstm").
+the cell.  `forward`, the task model's readout over a batch (evaluation of
+`dynrnn.train`'s GRUs and LSTMs), runs the cells' batch level
+(``make_step_rows``) with BLAS products, as training does.  Launchers take
+validated, C-contiguous host arrays and fill the ``out`` arrays they are
+given; kernels are cached per cell name ("gru", "lstm").
 """
 
 import functools
@@ -16,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _config
-from . import cache, cpu, jacobians, scalar, scalar_gated
+from . import blocked, cache, cpu, jacobians, scalar, scalar_gated
 
 cache.configure()  # before the first dispatcher: where its compiled code is kept
 
@@ -239,3 +241,54 @@ def lag_contributions(name, W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, lag
     keys = ("W_ih", "W_hh", "b_ih", "b_hh")
     out = [lag[k] for k in keys] + [win[k] for k in keys]
     _lag_kernel(name)(W_ih, W_hh, b_ih, b_hh, Z, U, E, driven, window, g, g_back, d_ih, d_hh, *out)
+
+
+# ---------------------------------------------------------------------------
+# The task model's readout over a batch (dynrnn.error_rate, task_outputs): forward only.
+# ---------------------------------------------------------------------------
+@functools.cache
+def _forward_kernel(name):
+    from ..cells import rnn
+    from .population import BLAS_PRODUCTS, GATED_CELLS
+
+    module = GATED_CELLS[name]
+    span = _solver(blocked.span)
+    gemm_nn = BLAS_PRODUCTS[0]
+    drive = _solver(rnn.make_drive(gemm_nn, span))
+    step_rows = _solver(module.make_step_rows(cpu.activation("logistic")[0], cpu.activation("tanh")[0], gemm_nn, span))
+
+    @njit(**_config.JIT_OPTIONS)
+    def forward(W_ihT, W_hhT, b_ih, b_hh, W_outT, b_out, U, every, H, C, V, A, Gates, Aux, Y):
+        T = U.shape[0]
+        H[0] = 0.0
+        C[0] = 0.0
+        for t in range(T):
+            src, dst = t % 2, (t + 1) % 2
+            drive(U[t], W_ihT, b_ih, V, 0, 1)
+            step_rows(W_hhT, b_hh, H[src], C[src], V, A, H[dst], C[dst], Gates, Aux, 0, 1)
+            if every or t == T - 1:
+                row = t if every else 0
+                np.dot(H[dst], W_outT, Y[row])
+                for q in range(Y.shape[1]):
+                    for c in range(b_out.shape[0]):
+                        Y[row, q, c] += b_out[c]
+
+    return forward
+
+
+def forward(name, W_ih, W_hh, b_ih, b_hh, W_out, b_out, U, every):
+    """Readout outputs of a GRU or LSTM task model from ``h_0 = c_0 = 0``: (T, B, q) if ``every`` else (1, B, q).
+
+    The cell's batch level (``make_step_rows``, BLAS products) run forward
+    only.  Assumes validated, C-contiguous arrays of one dtype, U (T, B, m).
+    """
+    T, B, _ = U.shape
+    K, n = W_hh.shape
+    dtype = W_hh.dtype
+    Y = np.empty((T if every else 1, B, W_out.shape[0]), dtype=dtype)
+    H, C = np.empty((2, B, n), dtype), np.empty((2, B, n), dtype)
+    V, A, Gates = (np.empty((B, K), dtype) for _ in range(3))
+    Aux = np.empty((B, n), dtype)
+    T_ = np.ascontiguousarray
+    _forward_kernel(name)(T_(W_ih.T), T_(W_hh.T), b_ih, b_hh, T_(W_out.T), b_out, U, every, H, C, V, A, Gates, Aux, Y)
+    return Y

@@ -47,20 +47,33 @@ def train_step(name, params, velocity, U, P, kind, every, scale, hyper, scratch,
     loss is the batch mean (and the time mean for ``scale = 1 / (B T)``),
     the norm the pre-clip norm of the total gradient.  ``leak`` (n,), if
     given, makes the units leaky: ``h_t = leak h_{t-1} + (1 - leak) sigma(a_t)``.
+
+    With ``name`` "gru" or "lstm", the gated task model (``cells/gru.py``,
+    ``lstm.py``): ``params`` and ``velocity`` are ``(W_ih, W_hh, b_ih,
+    b_hh, W_out, b_out)``, ``alpha``, ``ratio``, ``mean`` and ``bound`` are
+    not read (no Omega) and ``leak`` must be None.
     """
     T, B, m = U.shape
-    n, q = params[0].shape[0], params[3].shape[0]
-    lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite = hyper
-    work = scratch.get(n, m, q, B, T, every)
+    cell = name if name in population.GATED_CELLS else "rnn"
     stacked = tuple(a.reshape((1, *a.shape)) if a.ndim == 2 else a.reshape((1, 1, -1)) for a in (*params, *velocity))
+    _, n, _, q = population.sizes(stacked, cell)
+    lr, mu, nesterov, threshold, alpha, ratio, mean, bound, nonfinite = hyper
+    work = scratch.get(n, m, q, B, T, every, cell)
     row = stats.reshape((1, -1))
     one = np.zeros(1, dtype=np.int64)
     dtype = params[0].dtype
-    leak_row = np.zeros((1, n), dtype=dtype) if leak is None else np.array(leak, dtype=dtype).reshape(1, n)
 
     def h(x, dtype=np.float64):
         return np.full(1, x, dtype=dtype)
 
+    if cell != "rnn":
+        population._gated_population_kernel(cell, _config.CPU_PRODUCTS)(
+            one, h(T, np.int64), h(P.shape[0], np.int64), *stacked, U.reshape((1, *U.shape)),
+            P.reshape((1, *P.shape)), kind, every, h(scale), h(lr), h(mu), h(nesterov, bool), h(threshold),
+            h(nonfinite, np.int64), *work, row,
+        )  # fmt: skip
+        return
+    leak_row = np.zeros((1, n), dtype=dtype) if leak is None else np.array(leak, dtype=dtype).reshape(1, n)
     population._population_kernel(name, _config.CPU_PRODUCTS)(
         one, h(T, np.int64), h(P.shape[0], np.int64), *stacked, leak_row, h(leak is not None, bool),
         U.reshape((1, *U.shape)), P.reshape((1, *P.shape)),
@@ -81,12 +94,13 @@ class Scratch:
         self.dtype = np.dtype(dtype)
         self._work = {}
 
-    def get(self, n, m, q, B, T, every):
+    def get(self, n, m, q, B, T, every, cell="rnn"):
         """The scratch tuple of ``population.scratch_shapes`` for these sizes."""
-        key = (n, m, q, B, T, bool(every))
+        key = (n, m, q, B, T, bool(every), cell)
         work = self._work.get(key)
         if work is None:
-            work = tuple(np.zeros(s, dtype=self.dtype) for s in population.scratch_shapes(n, m, q, B, T, every))
+            shapes = population.scratch_shapes(n, m, q, B, T, every, cell)
+            work = tuple(np.zeros(s, dtype=self.dtype) for s in shapes)
             self._work[key] = work
         return work
 

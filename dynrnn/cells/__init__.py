@@ -30,7 +30,9 @@ weight gradients) do.
   per cell (``gated_cell("gru")``, ``gated_cell("lstm")``), and
   ``_kernels/gated.py`` holds the CPU kernels of `dynrnn.iterate`,
   `dynrnn.jacobian_products`, `dynrnn.lyapunov_spectrum`,
-  `dynrnn.fixed_points` and `dynrnn.bptt` over them.  No batch level of
-  rows shared by a team yet: training and the population engine run the
-  RNN only.
+  `dynrnn.fixed_points` and `dynrnn.bptt` over them.  Their batch level
+  (``make_step_rows``, ``make_vjp_rows``: B sequences as rows shared by a
+  team, with the backend's products) is what `dynrnn.train`, the
+  population engine (``_kernels/scalar_train_gated.py``, CPU and CUDA)
+  and the task model's evaluation run.
 """

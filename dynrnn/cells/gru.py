@@ -27,6 +27,12 @@ Every unit ``i`` needs only its own gates (``r_i, z_i, n_i, q_i``) and row
 ``i`` of each block, so the step, the Jacobian and the JVP use no scratch;
 the VJP keeps the gates' errors (`make_deltas`) in ``work`` (length >= 6n).
 
+**A batch of sequences** (training and the population engine): `make_step_rows`
+and `make_vjp_rows` advance and backpropagate B sequences as rows of (B, n)
+and (B, 3n) blocks, shared by a team of workers (see `dynrnn.cells`), with
+the backend's matrix products (BLAS on the CPU, ``_kernels/blocked.py`` on
+CUDA); ``_kernels/scalar_train_gated.py`` builds the training update from them.
+
 Functions that need the compiled sigmoid and tanh are built by ``make_*``
 factories; `build` compiles them all for a backend.  None allocates, raises
 or touches Python objects; ``out`` arguments must not alias inputs.  ``u`` is
@@ -215,6 +221,78 @@ def make_candidate_jacobian(gates):
                 J[i, j] = cr * W_hh[i, j] + cw * W_hh[2 * n_units + i, j]
 
     return candidate_jacobian
+
+
+# ---------------------------------------------------------------------------
+# A batch of sequences, rows shared by a team: the task model's training step and its VJP.
+# ---------------------------------------------------------------------------
+def make_step_rows(sigmoid, tanh, gemm_nn, span):
+    """Return ``step_rows(W_hhT, b_hh, H_prev, C_prev, V_t, A_t, H_t, C_t, Gates_t, Aux_t, worker, n_workers)``.
+
+    One step of B sequences, this worker's rows (``span`` of B): ``A_t =
+    H_prev W_hh^T`` (B, 3n) by the backend's ``gemm_nn`` (``W_hhT`` is
+    ``W_hh^T``, C-contiguous), then per unit the gates from the input drive
+    ``V_t = U_t W_ih^T + b_ih`` (B, 3n) and ``A_t + b_hh``: writes ``H_t``,
+    the gates ``r, z, n`` into ``Gates_t`` (B, 3n) and the reset gate's
+    operand ``W_hn h + b_hn`` into ``Aux_t`` (B, n), which the backward
+    step reads.  ``C_prev`` and ``C_t`` (the LSTM's cell state) are not
+    read: the signature is the LSTM's.
+    """
+
+    def step_rows(W_hhT, b_hh, H_prev, C_prev, V_t, A_t, H_t, C_t, Gates_t, Aux_t, worker, n_workers):
+        gemm_nn(H_prev, W_hhT, A_t, worker, n_workers)
+        lo, hi = span(H_t.shape[0], worker, n_workers)
+        n = H_t.shape[1]
+        for q in range(lo, hi):
+            for i in range(n):
+                r = sigmoid(V_t[q, i] + (A_t[q, i] + b_hh[i]))
+                z = sigmoid(V_t[q, n + i] + (A_t[q, n + i] + b_hh[n + i]))
+                hn = A_t[q, 2 * n + i] + b_hh[2 * n + i]
+                nn = tanh(V_t[q, 2 * n + i] + r * hn)
+                H_t[q, i] = (1.0 - z) * nn + z * H_prev[q, i]
+                Gates_t[q, i] = r
+                Gates_t[q, n + i] = z
+                Gates_t[q, 2 * n + i] = nn
+                Aux_t[q, i] = hn
+
+    return step_rows
+
+
+def make_vjp_rows(gemm_nn, span):
+    """Return ``vjp_rows(W_hh, H_prev, C_prev, Gates_t, Aux_t, G_h, G_c, D_ih, D_hh, Back_h, Back_c, worker,
+    n_workers)``: one step of BPTT for this worker's rows (`make_deltas` over a batch).
+
+    From the error ``G_h`` (B, n) on ``h_t`` and what `make_step_rows`
+    kept, writes the errors on the gates' input-side and hidden-side
+    pre-activations ``D_ih`` and ``D_hh`` (B, 3n) and ``Back_h = J_t^T G_h =
+    D_hh W_hh + z G_h`` (B, n), the error carried back to ``h_{t-1}``.
+    ``C_prev``, ``G_c`` and ``Back_c`` are not read (the LSTM's signature).
+    """
+
+    def vjp_rows(W_hh, H_prev, C_prev, Gates_t, Aux_t, G_h, G_c, D_ih, D_hh, Back_h, Back_c, worker, n_workers):
+        lo, hi = span(H_prev.shape[0], worker, n_workers)
+        n = H_prev.shape[1]
+        for q in range(lo, hi):
+            for i in range(n):
+                r = Gates_t[q, i]
+                z = Gates_t[q, n + i]
+                nn = Gates_t[q, 2 * n + i]
+                g = G_h[q, i]
+                dn = g * (1.0 - z) * (1.0 - nn * nn)
+                dr = dn * Aux_t[q, i] * r * (1.0 - r)
+                dz = g * (H_prev[q, i] - nn) * z * (1.0 - z)
+                D_ih[q, i] = dr
+                D_hh[q, i] = dr
+                D_ih[q, n + i] = dz
+                D_hh[q, n + i] = dz
+                D_ih[q, 2 * n + i] = dn
+                D_hh[q, 2 * n + i] = dn * r
+        gemm_nn(D_hh, W_hh, Back_h, worker, n_workers)
+        for q in range(lo, hi):
+            for i in range(n):
+                Back_h[q, i] += Gates_t[q, n + i] * G_h[q, i]
+
+    return vjp_rows
 
 
 class Compiled:

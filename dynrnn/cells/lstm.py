@@ -29,6 +29,12 @@ Every unit ``i`` needs only its own gates and row ``i`` of each block, so the
 step, the Jacobian and the JVP use no scratch; the VJP keeps the gates'
 errors (`make_deltas`) in ``work`` (length >= 8n).
 
+**A batch of sequences** (training and the population engine): `make_step_rows`
+and `make_vjp_rows` advance and backpropagate B sequences as rows of (B, n)
+and (B, 4n) blocks, shared by a team of workers (see `dynrnn.cells`), with
+the backend's matrix products (BLAS on the CPU, ``_kernels/blocked.py`` on
+CUDA); ``_kernels/scalar_train_gated.py`` builds the training update from them.
+
 Functions that need the compiled sigmoid and tanh are built by ``make_*``
 factories; `build` compiles them all for a backend.  None allocates, raises
 or touches Python objects; ``out`` arguments must not alias inputs.  ``u`` is
@@ -207,6 +213,84 @@ def make_vjp(deltas):
         deltas(W_ih, W_hh, b_ih, b_hh, x, u, driven, g, work[:k], work[k : 2 * k], out)
 
     return vjp
+
+
+# ---------------------------------------------------------------------------
+# A batch of sequences, rows shared by a team: the task model's training step and its VJP.
+# ---------------------------------------------------------------------------
+def make_step_rows(sigmoid, tanh, gemm_nn, span):
+    """Return ``step_rows(W_hhT, b_hh, H_prev, C_prev, V_t, A_t, H_t, C_t, Gates_t, Aux_t, worker, n_workers)``.
+
+    One step of B sequences, this worker's rows (``span`` of B): ``A_t =
+    H_prev W_hh^T`` (B, 4n) by the backend's ``gemm_nn`` (``W_hhT`` is
+    ``W_hh^T``, C-contiguous), then per unit the gates from the input drive
+    ``V_t = U_t W_ih^T + b_ih`` (B, 4n) and ``A_t + b_hh``: writes ``H_t``
+    and ``C_t`` (B, n), the gates ``i, f, g, o`` into ``Gates_t`` (B, 4n)
+    and ``tanh(c_t)`` into ``Aux_t`` (B, n), which the backward step reads.
+    """
+
+    def step_rows(W_hhT, b_hh, H_prev, C_prev, V_t, A_t, H_t, C_t, Gates_t, Aux_t, worker, n_workers):
+        gemm_nn(H_prev, W_hhT, A_t, worker, n_workers)
+        lo, hi = span(H_t.shape[0], worker, n_workers)
+        n = H_t.shape[1]
+        for q in range(lo, hi):
+            for i in range(n):
+                ig = sigmoid(V_t[q, i] + (A_t[q, i] + b_hh[i]))
+                fg = sigmoid(V_t[q, n + i] + (A_t[q, n + i] + b_hh[n + i]))
+                gg = tanh(V_t[q, 2 * n + i] + (A_t[q, 2 * n + i] + b_hh[2 * n + i]))
+                og = sigmoid(V_t[q, 3 * n + i] + (A_t[q, 3 * n + i] + b_hh[3 * n + i]))
+                c = fg * C_prev[q, i] + ig * gg
+                tc = tanh(c)
+                C_t[q, i] = c
+                H_t[q, i] = og * tc
+                Gates_t[q, i] = ig
+                Gates_t[q, n + i] = fg
+                Gates_t[q, 2 * n + i] = gg
+                Gates_t[q, 3 * n + i] = og
+                Aux_t[q, i] = tc
+
+    return step_rows
+
+
+def make_vjp_rows(gemm_nn, span):
+    """Return ``vjp_rows(W_hh, H_prev, C_prev, Gates_t, Aux_t, G_h, G_c, D_ih, D_hh, Back_h, Back_c, worker,
+    n_workers)``: one step of BPTT for this worker's rows (`make_deltas` over a batch).
+
+    From the errors ``G_h`` and ``G_c`` (B, n) on ``(h_t, c_t)`` and what
+    `make_step_rows` kept, writes the errors on the gates' pre-activations
+    ``D_ih`` and ``D_hh`` (B, 4n, equal for the LSTM) and the error carried
+    back to ``(h_{t-1}, c_{t-1})``: ``Back_h = D_hh W_hh`` and ``Back_c =
+    f (G_c + o (1 - tanh(c_t)^2) G_h)`` (B, n each).
+    """
+
+    def vjp_rows(W_hh, H_prev, C_prev, Gates_t, Aux_t, G_h, G_c, D_ih, D_hh, Back_h, Back_c, worker, n_workers):
+        lo, hi = span(H_prev.shape[0], worker, n_workers)
+        n = H_prev.shape[1]
+        for q in range(lo, hi):
+            for i in range(n):
+                ig = Gates_t[q, i]
+                fg = Gates_t[q, n + i]
+                gg = Gates_t[q, 2 * n + i]
+                og = Gates_t[q, 3 * n + i]
+                tc = Aux_t[q, i]
+                gh = G_h[q, i]
+                gc = G_c[q, i] + gh * og * (1.0 - tc * tc)
+                di = gc * gg * ig * (1.0 - ig)
+                df = gc * C_prev[q, i] * fg * (1.0 - fg)
+                dg = gc * ig * (1.0 - gg * gg)
+                do = gh * tc * og * (1.0 - og)
+                D_ih[q, i] = di
+                D_hh[q, i] = di
+                D_ih[q, n + i] = df
+                D_hh[q, n + i] = df
+                D_ih[q, 2 * n + i] = dg
+                D_hh[q, 2 * n + i] = dg
+                D_ih[q, 3 * n + i] = do
+                D_hh[q, 3 * n + i] = do
+                Back_c[q, i] = gc * fg
+        gemm_nn(D_hh, W_hh, Back_h, worker, n_workers)
+
+    return vjp_rows
 
 
 class Compiled:

@@ -287,6 +287,6 @@ def require_rnn(net, function, name="net"):
     if is_gated(net):
         raise TypeError(
             f"{function} supports RNN only; got {type(net).__name__} (gated cells are supported by iterate, "
-            f"jacobian_products, lyapunov_spectrum, fixed_points and bptt)"
+            f"jacobian_products, lyapunov_spectrum, fixed_points, bptt, train and error_rate)"
         )
     raise TypeError(f"{name} must be a dynrnn.RNN; got {type(net).__name__}")

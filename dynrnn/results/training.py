@@ -13,7 +13,18 @@ import numpy as np
 from ._base import _FrozenArrays
 
 PARAMETERS = ("W_rec", "W_in", "b", "W_out", "b_out")
+GATED_PARAMETERS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")
 FORMAT = "dynrnn.TrainResult/1"
+
+
+def parameter_names(cell):
+    """The names of a task model's parameters, in kernel order: the RNN's, or a GRU's and LSTM's."""
+    return PARAMETERS if cell == "rnn" else GATED_PARAMETERS
+
+
+def cell_of(config):
+    """The cell of a run config: ``"rnn"`` unless it names another (configs of RNN runs have no ``cell``)."""
+    return config.get("cell", "rnn")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -34,9 +45,11 @@ class TrainHistory(_FrozenArrays):
     grad_norm_max : ndarray, shape (K,)
         Largest such norm in the window.
     rho : ndarray, shape (K,)
-        Spectral radius of ``W_rec`` at the entry.
+        Spectral radius of ``W_rec`` at the entry (NaN for a GRU or LSTM,
+        whose ``W_hh`` is not square).
     omega : ndarray, shape (K,)
-        Mean Omega (eq. 10 or 9), computed for every method.
+        Mean Omega (eq. 10 or 9), computed for every method of an RNN (NaN
+        for a GRU or LSTM, for which Omega is not defined).
     valid_error : ndarray, shape (K,)
         Error rate on ``n_check`` freshly generated sequences.
     n_clipped, n_nonfinite : ndarray of int, shape (K,)
@@ -73,9 +86,11 @@ class TrainResult(_FrozenArrays):
         seed, sizes, learning rate, threshold, alpha, budgets, ...
     params : mappingproxy of str to ndarray
         The final parameters ``W_rec``, ``W_in``, ``b``, ``W_out``, ``b_out``
-        (read-only).
-    activation : str
-        The units' activation (from the initialization).
+        (read-only); for a GRU or LSTM (``config["cell"]``), ``W_ih``,
+        ``W_hh``, ``b_ih``, ``b_hh``, ``W_out``, ``b_out``.
+    activation : str or None
+        The units' activation (from the initialization); None for a GRU or
+        LSTM, whose gates fix their nonlinearities.
     success : bool
         Whether an evaluation found an error rate below ``success_error``
         on ``n_eval`` fresh sequences (the paper: < 1 % of 10,000).
@@ -117,7 +132,7 @@ class TrainResult(_FrozenArrays):
     def __post_init__(self):
         super().__post_init__()
         params = {}
-        for key in PARAMETERS:
+        for key in parameter_names(cell_of(self.config)):
             arr = np.array(self.params[key])
             arr.flags.writeable = False
             params[key] = arr
@@ -135,11 +150,16 @@ class TrainResult(_FrozenArrays):
 
     @property
     def net(self):
-        """The final network as a `dynrnn.RNN` (with the run's ``leak``), or None when its parameters are not finite."""
+        """The final network as a `dynrnn.RNN` (with the run's ``leak``), `dynrnn.GRU` or `dynrnn.LSTM`, or None when
+        its parameters are not finite."""
+        from ..maps.gated import GRU, LSTM
         from ..maps.model import RNN
 
         if not all(np.isfinite(a).all() for a in self.params.values()):
             return None
+        cell = cell_of(self.config)
+        if cell != "rnn":
+            return (GRU if cell == "gru" else LSTM)(dtype=self.params["W_hh"].dtype, **self.params)
         dtype = self.params["W_rec"].dtype
         leak = self.config.get("leak")  # a float, a list of floats (per unit) or None
         return RNN(activation=self.activation, form="standard", dtype=dtype, leak=leak, **self.params)
@@ -247,8 +267,13 @@ def _check_result(meta, arrays):
 
     if not isinstance(meta["config"], dict):
         raise ValueError(f"config must be a JSON object; got {type(meta['config']).__name__}")
-    if meta["activation"] not in ACTIVATIONS:
+    cell = cell_of(meta["config"])
+    if cell not in ("rnn", "gru", "lstm"):
+        raise ValueError(f"config cell must be one of rnn, gru, lstm; got {cell!r}")
+    if cell == "rnn" and meta["activation"] not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {meta['activation']!r}")
+    if cell != "rnn" and meta["activation"] is not None:
+        raise ValueError(f"activation must be null for a {cell.upper()}; got {meta['activation']!r}")
     for key in ("success", "diverged"):
         if not isinstance(meta[key], bool):
             raise ValueError(f"{key} must be true or false; got {meta[key]!r}")
@@ -263,7 +288,7 @@ def _check_result(meta, arrays):
     if meta["status"] not in TrainResult.STATUSES:
         raise ValueError(f"status must be one of {', '.join(TrainResult.STATUSES)}; got {meta['status']!r}")
     params = {}
-    for key in PARAMETERS:
+    for key in parameter_names(cell):
         name = f"params_{key}"
         if name not in arrays:
             raise ValueError(f"the array {name!r} is missing")
@@ -271,20 +296,14 @@ def _check_result(meta, arrays):
         if arr.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise ValueError(f"{name} must be a float64 or float32 array; got dtype {arr.dtype}")
         params[key] = arr
-    W_rec, W_in, W_out = params["W_rec"], params["W_in"], params["W_out"]
-    n = W_rec.shape[0] if W_rec.ndim == 2 else -1
-    q = W_out.shape[0] if W_out.ndim == 2 else -1
-    m = W_in.shape[1] if W_in.ndim == 2 else -1
-    shapes = {"W_rec": (n, n), "W_in": (n, m), "b": (n,), "W_out": (q, n), "b_out": (q,)}
+    shapes, n, expected = _expected_shapes(cell, params)
+    first = params[parameter_names(cell)[0]]
     for key, arr in params.items():
-        if min(shapes[key]) < 1 or arr.shape != shapes[key] or arr.dtype != W_rec.dtype:
+        if min(shapes[key]) < 1 or arr.shape != shapes[key] or arr.dtype != first.dtype:
             got = ", ".join(f"{k} {tuple(a.shape)} {a.dtype}" for k, a in params.items())
-            raise ValueError(
-                f"the parameters must have shapes W_rec (n, n), W_in (n, m), b (n,), W_out (q, n), b_out (q,) with "
-                f"n, m, q >= 1 and one dtype; got {got}"
-            )
+            raise ValueError(f"the parameters must have shapes {expected} with n, m, q >= 1 and one dtype; got {got}")
     if meta["config"].get("n_units", n) != n:
-        raise ValueError(f"W_rec has {n} units but config n_units is {meta['config']['n_units']!r}")
+        raise ValueError(f"the parameters have {n} units but config n_units is {meta['config']['n_units']!r}")
     history = {}
     for key in HISTORY_FIELDS:
         name = f"history_{key}"
@@ -300,6 +319,25 @@ def _check_result(meta, arrays):
         lengths = ", ".join(f"{k} {a.shape[0]}" for k, a in history.items())
         raise ValueError(f"the history arrays must have one length; got {lengths}")
     return params, history
+
+
+def _expected_shapes(cell, params):
+    """``(shapes, n, text)``: the shapes a result's parameters must have, read off their sizes."""
+
+    def dim(key, axis):
+        arr = params[key]
+        return arr.shape[axis] if arr.ndim == 2 else -1
+
+    q = dim("W_out", 0)
+    if cell == "rnn":
+        n, m = dim("W_rec", 0), dim("W_in", 1)
+        shapes = {"W_rec": (n, n), "W_in": (n, m), "b": (n,), "W_out": (q, n), "b_out": (q,)}
+        return shapes, n, "W_rec (n, n), W_in (n, m), b (n,), W_out (q, n), b_out (q,)"
+    k = 3 if cell == "gru" else 4
+    n, m = dim("W_hh", 1), dim("W_ih", 1)
+    K = k * n if n > 0 else -1
+    shapes = {"W_ih": (K, m), "W_hh": (K, n), "b_ih": (K,), "b_hh": (K,), "W_out": (q, n), "b_out": (q,)}
+    return shapes, n, f"W_ih ({k}n, m), W_hh ({k}n, n), b_ih ({k}n,), b_hh ({k}n,), W_out (q, n), b_out (q,)"
 
 
 def _json_float(x):

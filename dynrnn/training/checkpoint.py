@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ..results.training import HISTORY_FIELDS, PARAMETERS
+from ..results.training import HISTORY_FIELDS, cell_of, parameter_names
 
 __all__ = ["check_state"]
 
@@ -63,9 +63,14 @@ def _keys(where, value, expected):
 
 
 def expected_shapes(config, n_inputs, n_outputs):
-    """The shapes of a run's five parameters (and velocities): W_rec, W_in, b, W_out, b_out."""
-    n = config["n_units"]
-    return {"W_rec": (n, n), "W_in": (n, n_inputs), "b": (n,), "W_out": (n_outputs, n), "b_out": (n_outputs,)}
+    """The shapes of a run's parameters (and velocities): W_rec, W_in, b, W_out, b_out (an RNN), or W_ih, W_hh,
+    b_ih, b_hh, W_out, b_out (a GRU or LSTM)."""
+    n, q = config["n_units"], n_outputs
+    cell = cell_of(config)
+    if cell == "rnn":
+        return {"W_rec": (n, n), "W_in": (n, n_inputs), "b": (n,), "W_out": (q, n), "b_out": (q,)}
+    K = {"gru": 3, "lstm": 4}[cell] * n
+    return {"W_ih": (K, n_inputs), "W_hh": (K, n), "b_ih": (K,), "b_hh": (K,), "W_out": (q, n), "b_out": (q,)}
 
 
 def _arrays(arrays, config, shapes):
@@ -73,7 +78,7 @@ def _arrays(arrays, config, shapes):
     dtype = np.dtype(config["dtype"])
     out = {}
     for kind in ("param", "velocity"):
-        for key in PARAMETERS:
+        for key in shapes:
             name = f"{kind}_{key}"
             if name not in arrays:
                 raise _Bad(f"the array {name!r} is missing")
@@ -92,7 +97,7 @@ def _counters(counters, config):
 
     _keys("counters", counters, _COUNTERS)
     c = dict(counters)
-    activation = INITS[config["init"]][0]
+    activation = INITS[config["init"]][0] if cell_of(config) == "rnn" else None
     if c["activation"] != activation:
         raise _Bad(f"counters.activation must be {activation!r} (init {config['init']!r}); got {c['activation']!r}")
     t = _int("counters.t", c["t"])
@@ -175,6 +180,7 @@ def check_state(meta, arrays, config, n_inputs, n_outputs, path):
                     raise _Bad(f"{name} must be finite (the run did not diverge); it holds NaN or inf")
     except _Bad as exc:
         raise ValueError(f"checkpoint {path} is damaged or was not written by dynrnn: {exc}") from None
-    params = tuple(checked[f"param_{k}"] for k in PARAMETERS)
-    velocity = tuple(checked[f"velocity_{k}"] for k in PARAMETERS)
+    names = parameter_names(cell_of(config))
+    params = tuple(checked[f"param_{k}"] for k in names)
+    velocity = tuple(checked[f"velocity_{k}"] for k in names)
     return counters, rng_train, rng_eval, meta["history"], params, velocity

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _validate
 from ..maps.model import RNN
 
-__all__ = ["INITS", "IRNN_STD", "N_NONZERO", "SPECTRAL_RADIUS", "init_network"]
+__all__ = ["CELLS", "GATED_INITS", "INITS", "IRNN_STD", "N_NONZERO", "SPECTRAL_RADIUS", "init_network"]
 
 N_NONZERO = 15
 """smart_tanh: non-zero recurrent weights kept per unit (all are kept when ``n_units <= 15``)."""
@@ -47,6 +47,13 @@ The rule makes ``W_rec``: ``"normal"``, the Gaussian draw as it is;
 the sign-corrected orthogonal factor of its QR decomposition;
 ``"identity"``, ``W_rec = I`` (nothing drawn, std None)."""
 
+GATED_INITS = ("uniform",)
+"""The initializations of a GRU or LSTM task model: ``"uniform"``, PyTorch's default for ``torch.nn.GRU``,
+``torch.nn.LSTM`` and the ``torch.nn.Linear`` readout: every weight and bias ~ U(-1/sqrt(n), 1/sqrt(n))."""
+
+CELLS = ("rnn", "gru", "lstm")
+"""The cells of a task model: the paper's RNN, and PyTorch's GRU and LSTM (`dynrnn.GRU`, `dynrnn.LSTM`)."""
+
 CONNECTIONS = ("incoming", "outgoing")
 
 MAX_UNITS = 8192
@@ -72,8 +79,8 @@ def haar_orthogonal(A):
     return Q * np.where(signs == 0.0, 1.0, signs)
 
 
-def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float64, connections="incoming"):
-    r"""Draw a task model with one of the paper's initializations, or irnn or orthogonal.
+def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float64, connections="incoming", cell="rnn"):
+    r"""Draw a task model with one of the paper's initializations, or irnn or orthogonal; or a GRU or LSTM.
 
     Parameters
     ----------
@@ -110,13 +117,21 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
         *row* of ``W_rec``; ``"outgoing"`` (the authors' code, which keeps
         15 per row of their ``W_hh``, i.e. per column of ``W_rec``) keeps 15
         per *column*.  Ignored by the other initializations.
+    cell : {"rnn", "gru", "lstm"}, default "rnn"
+        The cell: the paper's RNN (the initializations above), or a GRU or
+        LSTM, whose only initialization is ``name="uniform"`` (`GATED_INITS`):
+        PyTorch's default for ``torch.nn.GRU``, ``torch.nn.LSTM`` and the
+        ``torch.nn.Linear`` readout, every weight and bias, readout
+        included, drawn from U(-1/sqrt(n), 1/sqrt(n)).
 
     Returns
     -------
-    RNN
+    RNN, GRU or LSTM
         A standard-form network (``form="standard"``, no leak) with readout
         ``W_out`` of shape (q, n), and ``b`` and ``b_out`` zero.  ``W_in``
-        has shape (n, m).
+        has shape (n, m).  For a gated ``cell``, a `dynrnn.GRU` or
+        `dynrnn.LSTM` with ``W_ih`` (kn, m), ``W_hh`` (kn, n), ``b_ih`` and
+        ``b_hh`` (kn,), and the readout ``W_out`` (q, n), ``b_out`` (q,).
 
     Raises
     ------
@@ -124,8 +139,8 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
         If ``n_units``, ``n_inputs`` or ``n_outputs`` is not an integer, or
         ``rng`` is not a Generator, an int or None.
     ValueError
-        If ``name`` (the message lists the valid names) or ``connections``
-        is unknown, a size is < 1, ``n_units`` > `MAX_UNITS` (8192), the
+        If ``name`` (the message lists the valid names for the ``cell``),
+        ``cell`` or ``connections`` is unknown, a size is < 1, ``n_units`` > `MAX_UNITS` (8192), the
         weights would not fit in the memory available, ``rng`` is a
         negative seed, or ``dtype`` is not float64 or float32.
 
@@ -166,6 +181,13 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     basic_tanh's, N(0, 0.1^2) (a choice of dynrnn: the recipe fixes only
     ``W_rec``).
 
+    uniform (GRU, LSTM): as ``torch.nn.GRU`` and ``torch.nn.LSTM``
+    initialise their parameters (and ``torch.nn.Linear(n, q)`` its weight
+    and bias, whose fan-in is n), every entry of ``W_ih``, ``W_hh``,
+    ``b_ih``, ``b_hh``, ``W_out`` and ``b_out`` is drawn from U(-k, k) with
+    k = 1/sqrt(n), in that order (``rng.uniform``); PyTorch's own streams
+    differ.
+
     Draw order, part of the API: ``W_in`` (``rng.normal``, shape (n, m)),
     then ``W_rec`` (shape (n, n); a standard normal draw for orthogonal;
     none for irnn), then ``W_out`` (shape (q, n)); for smart_tanh with
@@ -188,7 +210,12 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
     >>> W = init_network("orthogonal", 8, 2, 1, rng=0).W_rec
     >>> bool(np.allclose(W.T @ W, np.eye(8), rtol=0, atol=1e-12))
     True
+    >>> init_network("uniform", 8, 2, 1, rng=0, cell="lstm")
+    LSTM(n_units=8, n_inputs=2, n_outputs=1, state_size=16, dtype=float64)
     """
+    _validate.choice("cell", cell, CELLS)
+    if cell != "rnn":
+        return _init_gated(name, cell, n_units, n_inputs, n_outputs, rng, dtype)
     _validate.choice("name", name, INITS)
     n_units = _validate.integer("n_units", n_units, minimum=1, maximum=MAX_UNITS)
     n_inputs = _validate.integer("n_inputs", n_inputs, minimum=1)
@@ -225,3 +252,26 @@ def init_network(name, n_units, n_inputs, n_outputs, *, rng=None, dtype=np.float
         dtype=dtype,
         W_out=W_out.astype(dtype),
     )
+
+
+def _init_gated(name, cell, n_units, n_inputs, n_outputs, rng, dtype):
+    """A GRU or LSTM task model drawn by the gated initialization ``name`` (see `init_network`)."""
+    from ..maps.gated import GRU, LSTM
+
+    _validate.choice("name", name, GATED_INITS)
+    n_units = _validate.integer("n_units", n_units, minimum=1, maximum=MAX_UNITS)
+    n_inputs = _validate.integer("n_inputs", n_inputs, minimum=1)
+    n_outputs = _validate.integer("n_outputs", n_outputs, minimum=1)
+    dtype = _validate.float_dtype("dtype", dtype)
+    rows = (3 if cell == "gru" else 4) * n_units
+    _validate.memory(
+        f"n_units={n_units}, n_inputs={n_inputs} and n_outputs={n_outputs}",
+        24 * (rows * (n_units + n_inputs + 2) + n_outputs * (n_units + 1)),
+        f"a {name} {cell.upper()} network",
+    )
+    gen = _validate.rng("rng", rng)
+    k = 1.0 / np.sqrt(n_units)
+    shapes = {"W_ih": (rows, n_inputs), "W_hh": (rows, n_units), "b_ih": (rows,), "b_hh": (rows,),
+              "W_out": (n_outputs, n_units), "b_out": (n_outputs,)}  # fmt: skip
+    params = {key: gen.uniform(-k, k, size=shape).astype(dtype) for key, shape in shapes.items()}
+    return (GRU if cell == "gru" else LSTM)(dtype=dtype, **params)

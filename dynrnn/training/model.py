@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 from .. import _validate
+from ..maps.gated import GATED, is_gated
 from ..maps.model import RNN
 from ..results.tasks import TaskBatch
 from .tasks import get_task, sequence_errors
@@ -39,10 +40,13 @@ MAX_SEQUENCES = 10**8
 
 
 def check_task_network(net, n_inputs, n_outputs, name="net"):
-    """Raise unless ``net`` is a task model: standard form (leak allowed), the given input and readout widths."""
-    if not isinstance(net, RNN):
-        raise TypeError(f"{name} must be a dynrnn.RNN; got {type(net).__name__}")
-    if net.form != "standard" or net.W_out is None:
+    """Raise unless ``net`` is a task model (a standard-form RNN, leak allowed, or a GRU or LSTM, with a readout) of
+    the given input and readout widths."""
+    if not isinstance(net, (RNN, *GATED)):
+        raise TypeError(f"{name} must be a dynrnn.RNN, GRU or LSTM; got {type(net).__name__}")
+    if is_gated(net) and net.W_out is None:
+        raise ValueError(f"{name} must have a readout W_out (a task model); got a {type(net).__name__} without one")
+    if not is_gated(net) and (net.form != "standard" or net.W_out is None):
         raise ValueError(
             f"{name} must be a standard-form RNN with a readout (as dynrnn.init_network draws); "
             f"got form={net.form!r}, n_outputs={net.n_outputs}"
@@ -59,10 +63,11 @@ def task_outputs(net, batch):
 
     Parameters
     ----------
-    net : RNN
-        A standard-form network with a readout (and any leak), with
-        ``batch.n_inputs`` inputs and ``batch.n_outputs`` readout units (as
-        `dynrnn.init_network` draws it).
+    net : RNN, GRU or LSTM
+        A standard-form network with a readout (and any leak), or a GRU or
+        LSTM with a readout, with ``batch.n_inputs`` inputs and
+        ``batch.n_outputs`` readout units (as `dynrnn.init_network` draws
+        it).
     batch : TaskBatch
         A batch of one of `dynrnn.tasks`.
 
@@ -77,7 +82,7 @@ def task_outputs(net, batch):
     Raises
     ------
     TypeError
-        If ``net`` is not an `RNN` or ``batch`` not a `TaskBatch`.
+        If ``net`` is not an `RNN`, `GRU` or `LSTM`, or ``batch`` not a `TaskBatch`.
     ValueError
         If ``net`` is not a task model of the batch's sizes.
 
@@ -90,7 +95,9 @@ def task_outputs(net, batch):
     -----
     The forward pass of the authors' model (paper.md Sec. 5.2), compiled
     over the whole batch: one matrix product per step for the recurrence
-    and one for the input.
+    and one for the input.  A GRU or LSTM runs from ``h_0 = c_0 = 0`` with
+    its cell's batch level (``dynrnn/cells/gru.py``, ``lstm.py``), the code
+    its training runs.
 
     Examples
     --------
@@ -104,9 +111,15 @@ def task_outputs(net, batch):
     if not isinstance(batch, TaskBatch):
         raise TypeError(f"batch must be a dynrnn.TaskBatch; got {type(batch).__name__}")
     check_task_network(net, batch.n_inputs, batch.n_outputs)
+    U = np.ascontiguousarray(batch.inputs, dtype=net.dtype)
+    if is_gated(net):
+        from .._kernels import gated
+
+        params = [np.array(getattr(net, k)) for k in ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")]
+        with np.errstate(all="ignore"):
+            return gated.forward(net.cell, *params, U, batch.at == "every")
     from .._kernels import train as kernels
 
-    U = np.ascontiguousarray(batch.inputs, dtype=net.dtype)
     params = [np.array(getattr(net, k)) for k in ("W_rec", "W_in", "b", "W_out", "b_out")]  # writable copies
     leak = None if net.leak is None else np.array(net.leak)
     with np.errstate(all="ignore"):  # a diverged network gives NaN/inf outputs, scored as errors
@@ -146,8 +159,8 @@ def check_evaluation(task, length, n_sequences, n_units, task_options, dtype, na
 def count_errors(net, task, length, n_sequences, rng, task_options, chunk=CHUNK):
     """Errors among ``n_sequences`` fresh sequences, in chunks (each of its own length if ``length`` is a range)."""
     generator = get_task(task)
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    if not isinstance(net, (RNN, *GATED)):
+        raise TypeError(f"net must be a dynrnn.RNN, GRU or LSTM; got {type(net).__name__}")
     n_in, n_out = _task_sizes(task, task_options, net.dtype)
     check_task_network(net, n_in, n_out)
     size = chunk_size(length, n_in, chunk)
@@ -184,7 +197,7 @@ def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=N
 
     Parameters
     ----------
-    net : RNN
+    net : RNN, GRU or LSTM
         A task model (see `task_outputs`) of the task's sizes.
     task : str
         A name of `dynrnn.tasks.TASKS`.
@@ -243,8 +256,8 @@ def error_rate(net, task, length, *, n_sequences=10000, rng=None, task_options=N
     length = lengths_argument(length)
     n_sequences = _validate.integer("n_sequences", n_sequences, minimum=1, maximum=MAX_SEQUENCES)
     task_options = _task_options(task_options, task)
-    if not isinstance(net, RNN):
-        raise TypeError(f"net must be a dynrnn.RNN; got {type(net).__name__}")
+    if not isinstance(net, (RNN, *GATED)):
+        raise TypeError(f"net must be a dynrnn.RNN, GRU or LSTM; got {type(net).__name__}")
     n_in, n_out = _task_sizes(task, task_options, net.dtype)
     check_task_network(net, n_in, n_out)
     names = {"length": "length", "n_sequences": "n_sequences", "n_units": "net.n_units"}

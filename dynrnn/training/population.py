@@ -21,15 +21,15 @@ import time
 import numpy as np
 
 from .. import _backend, _validate
-from ..results.training import PopulationResult, check_writable, read_npz, write_npz
+from ..results.training import PopulationResult, cell_of, check_writable, read_npz, write_npz
 from .model import single_threaded_blas
 from .run import Run, check_run_memory, dense_targets, layout, leak_of, train_config
 
 __all__ = ["train_population"]
 
 POPULATION_CHECKPOINT_FORMAT = "dynrnn.train_population-checkpoint/1"
-SHARED = ("task", "n_units", "batch_size", "length", "dtype", "task_options")
-"""Settings every member of a population shares (one batch layout per launch)."""
+SHARED = ("task", "cell", "n_units", "batch_size", "length", "dtype", "task_options")
+"""Settings every member of a population shares (one batch layout and one compiled cell per launch)."""
 _NOT_PER_RUN = ("checkpoint", "checkpoint_every", "resume", "progress")
 
 
@@ -56,10 +56,11 @@ def train_population(
         ``"basic_tanh"``, ``"smart_tanh"``, ``"irnn"``, ``"orthogonal"``;
         relu and tanh members train side by side), ``method``, ``seed``,
         ``lr``, ``threshold``,
-        ``alpha``, ``momentum``, ``nesterov``, the Omega and non-finite
-        options, the budgets and the evaluation settings; they must share
-        ``task``, ``n_units``, ``batch_size``, ``length`` (the same length,
-        or the same range of lengths), ``dtype`` and ``task_options``.
+        ``alpha``, ``momentum``, ``nesterov``, ``leak``, the Omega and
+        non-finite options, the budgets and the evaluation settings; they
+        must share ``task``, ``cell`` (a population trains RNNs, GRUs or
+        LSTMs), ``n_units``, ``batch_size``, ``length`` (the same length, or
+        the same range of lengths), ``dtype`` and ``task_options``.
         Two members with the same settings and seed would be the same run:
         they are refused, not merged.
     checkpoint : str or os.PathLike, optional
@@ -209,9 +210,10 @@ def member_configs(runs):
     first = configs[0]
     for k, config in enumerate(configs[1:], start=1):
         for field in SHARED:
-            if config[field] != first[field]:
+            mine, theirs = _setting(config, field), _setting(first, field)
+            if mine != theirs:
                 raise ValueError(
-                    f"runs[{k}] has {field}={config[field]!r} but runs[0] has {first[field]!r}; the members of a "
+                    f"runs[{k}] has {field}={mine!r} but runs[0] has {theirs!r}; the members of a "
                     f"population share {', '.join(SHARED)}"
                 )
     seen = {}
@@ -224,6 +226,10 @@ def member_configs(runs):
             )
         seen[key] = k
     return configs
+
+
+def _setting(config, field):
+    return cell_of(config) if field == "cell" else config[field]
 
 
 def _options(checkpoint, checkpoint_every, resume, progress):
@@ -264,7 +270,12 @@ class Engine:
         self.kind = LOSS_CODES[loss]
         K, n, B = len(self.runs), cfg["n_units"], cfg["batch_size"]
         dtype = np.dtype(cfg["dtype"])
-        shapes = ((n, n), (n, m), (1, n), (q, n), (1, q))
+        self.cell = cell_of(cfg)
+        if self.cell == "rnn":
+            shapes = ((n, n), (n, m), (1, n), (q, n), (1, q))
+        else:
+            rows = kernels.GATED_CELLS[self.cell].N_GATES * n
+            shapes = ((rows, m), (rows, n), (1, rows), (1, rows), (q, n), (1, q))
         self.params = tuple(np.empty((K, *s), dtype=dtype) for s in shapes)
         self.velocity = tuple(np.empty((K, *s), dtype=dtype) for s in shapes)
         for k, run in enumerate(self.runs):
@@ -296,7 +307,8 @@ class Engine:
         update = kernels.PopulationUpdate
         if backend == "cuda":
             from .._kernels.cuda_population import CudaPopulationUpdate as update
-        self.update = update(activations, self.params, self.velocity, self.hyper, B, self.T_max, self.every, threads)
+        self.update = update(activations, self.params, self.velocity, self.hyper, B, self.T_max, self.every, threads,
+                             cell=self.cell)  # fmt: skip
 
     def run(self, interrupts, save, checkpoint_every, show):
         """Update every run that can until none can, or Ctrl-C; ``save()`` every ``checkpoint_every`` seconds."""
@@ -348,7 +360,7 @@ class Engine:
 
 
 def _adopt(stacked, k, arrays):
-    """Copy a run's 5 arrays into row ``k`` of the stacked ones; return the views the run keeps (1-D as given)."""
+    """Copy a run's arrays into row ``k`` of the stacked ones; return the views the run keeps (1-D as given)."""
     views = []
     for big, a in zip(stacked, arrays, strict=True):
         big[k] = np.reshape(a, big.shape[1:])

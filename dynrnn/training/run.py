@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from .. import _validate
-from ..results.training import HISTORY_FIELDS, PARAMETERS, TrainHistory, TrainResult, read_npz, write_npz
+from ..results.training import HISTORY_FIELDS, TrainHistory, TrainResult, cell_of, parameter_names, read_npz, write_npz
 from .generators import max_steps
-from .inits import INITS, MAX_UNITS, init_network
+from .inits import CELLS, GATED_INITS, INITS, MAX_UNITS, init_network
 from .inits import _spectral_radius as _inits_spectral_radius
 from .model import MAX_SEQUENCES, _task_options, check_evaluation, count_errors, lengths_argument
 from .optim import _real
@@ -46,11 +46,37 @@ def train_config(args):
     """The run's settings, validated, as a JSON-able dict (what a checkpoint and a sweep record).
 
     ``args`` holds every keyword of `dynrnn.train` but the checkpoint and
-    progress options.
+    progress options.  ``init`` and ``method`` are recorded resolved (their
+    defaults depend on the cell); ``cell`` and ``leak`` are recorded only
+    when set (a GRU or LSTM; leaky units), so the config of a plain RNN run
+    is what it was before they existed, and its checkpoints and stored
+    results still match.
     """
     task = _validate.choice("task", args["task"], tuple(TASKS))
-    _validate.choice("init", args["init"], tuple(INITS))
-    method = _validate.choice("method", args["method"], METHODS)
+    cell = _validate.choice("cell", args.get("cell", "rnn"), CELLS)
+    gated = cell != "rnn"
+    init = args["init"]
+    if init is None:
+        init = GATED_INITS[0] if gated else "smart_tanh"
+    if gated and isinstance(init, str) and init in INITS:
+        raise ValueError(
+            f"init {init!r} draws an RNN; a {cell.upper()} takes init in {', '.join(map(repr, GATED_INITS))} "
+            f"(PyTorch's default, U(-1/sqrt(n), 1/sqrt(n)))"
+        )
+    if not gated and isinstance(init, str) and init in GATED_INITS:
+        raise ValueError(f"init {init!r} is for a GRU or LSTM (cell='gru' or 'lstm'); an RNN takes {', '.join(INITS)}")
+    _validate.choice("init", init, GATED_INITS if gated else tuple(INITS))
+    method = args["method"]
+    if method is None:
+        method = "MSGD-C" if gated else "MSGD-CR"
+    method = _validate.choice("method", method, METHODS)
+    if gated and method == "MSGD-CR":
+        raise ValueError(
+            f"method 'MSGD-CR' adds Omega (eqs. 9-10), which dynrnn defines for the RNN's step Jacobian only; "
+            f"train a {cell.upper()} with 'MSGD' or 'MSGD-C'"
+        )
+    if gated and args.get("leak") is not None:
+        raise ValueError(f"leak is a setting of the RNN's units; a {cell.upper()} has none (got leak={args['leak']!r})")
     length = lengths_argument(args["length"])
     alpha = args["alpha"]
     if alpha is None:
@@ -74,7 +100,7 @@ def train_config(args):
     seed = _validate.integer("seed", args["seed"], minimum=0)
     config = {
         "task": task,
-        "init": args["init"],
+        "init": init,
         "method": method,
         "length": list(length) if isinstance(length, tuple) else length,
         "seed": seed,
@@ -103,6 +129,8 @@ def train_config(args):
     leak = leak_setting(args.get("leak"), config["n_units"])
     if leak is not None:
         config["leak"] = leak
+    if gated:
+        config["cell"] = cell
     # The sizes first (nothing large is allocated before they are known to fit), then the
     # generator checks the length against the task (e.g. temporal order needs L >= 10).
     check_run_memory([config], 1)
@@ -159,10 +187,12 @@ def check_run_memory(configs, n_threads):
     n, B, K = cfg["n_units"], cfg["batch_size"], len(configs)
     itemsize = np.dtype(cfg["dtype"]).itemsize
     threads = min(n_threads or usable_cores(), K)
-    n_params = n * n + n * m + n + q * n + q
+    cell = cell_of(cfg)
+    rows = n if cell == "rnn" else {"gru": 3, "lstm": 4}[cell] * n  # W_rec or W_hh's rows
+    n_params = rows * (n + m + (1 if cell == "rnn" else 2)) + q * n + q
     per_member = itemsize * (2 * n_params + T_max * B * m + (T_max if every else 1) * B * q)
     batch = B * T_max * (m * itemsize + q * itemsize + 48)  # one batch being drawn (inputs, symbols, targets)
-    need = K * per_member + threads * scratch_bytes(n, m, q, B, T_max, every, itemsize) + batch
+    need = K * per_member + threads * scratch_bytes(n, m, q, B, T_max, every, itemsize, cell) + batch
     who = "runs: a population" if K > 1 else "a run"
     _validate.memory(
         f"length={cfg['length']!r}, n_units={n} and batch_size={B}",
@@ -197,12 +227,13 @@ class Run:
         seeds = np.random.SeedSequence(config["seed"]).spawn(3)
         rng_init, rng_train, rng_eval = (np.random.default_rng(s) for s in seeds)
         batch = generate(config, 1, 10, np.random.default_rng(0))
+        cell = cell_of(config)
         net = init_network(config["init"], config["n_units"], batch.n_inputs, batch.n_outputs, rng=rng_init,
-                           dtype=np.dtype(config["dtype"]), connections=config["connections"])  # fmt: skip
-        params = tuple(np.array(getattr(net, k)) for k in PARAMETERS)
+                           dtype=np.dtype(config["dtype"]), connections=config["connections"], cell=cell)  # fmt: skip
+        params = tuple(np.array(getattr(net, k)) for k in parameter_names(cell))
         velocity = tuple(np.zeros_like(p) for p in params)
         counters = {
-            "activation": net.activation,
+            "activation": net.activation if cell == "rnn" else None,
             "t": 0,
             "success": False,
             "updates_to_success": None,
@@ -273,7 +304,7 @@ class Run:
             "train_loss": w["loss"] / n,
             "grad_norm": w["norm"] / n,
             "grad_norm_max": w["norm_max"],
-            "rho": _spectral_radius(self.params[0]),
+            "rho": _spectral_radius(self.params[0]) if cell_of(cfg) == "rnn" else math.nan,
             "omega": w["omega"] / n,
             "valid_error": error,
             "n_clipped": w["clipped"],
@@ -297,12 +328,18 @@ class Run:
         c["best_error"] = min(c["best_error"], c["final_error"])
 
     def _net(self):
+        from ..maps.gated import GRU, LSTM
         from ..maps.model import RNN
 
         if not all(np.isfinite(p).all() for p in self.params):
             return None
+        cell = cell_of(self.config)
+        if cell != "rnn":
+            params = dict(zip(parameter_names(cell), self.params, strict=True))
+            return (GRU if cell == "gru" else LSTM)(dtype=self.params[0].dtype, **params)
+        params = dict(zip(parameter_names("rnn"), self.params, strict=True))
         return RNN(activation=self.c["activation"], form="standard", dtype=self.params[0].dtype,
-                   leak=leak_of(self.config), **dict(zip(PARAMETERS, self.params, strict=True)))  # fmt: skip
+                   leak=leak_of(self.config), **params)  # fmt: skip
 
     def _error_rate(self, net, n_sequences, rng):
         if net is None:  # diverged parameters get every sequence wrong
@@ -319,7 +356,7 @@ class Run:
         final = c["final_error"]
         return TrainResult(
             config=self.config,
-            params=dict(zip(PARAMETERS, self.params, strict=True)),
+            params=dict(zip(parameter_names(cell_of(self.config)), self.params, strict=True)),
             activation=c["activation"],
             success=c["success"],
             updates_to_success=c["updates_to_success"],
@@ -352,8 +389,9 @@ class Run:
             "rng_eval": self.rng_eval.bit_generator.state,
             "history": {k: [float(x) for x in v] for k, v in self.history.items()},
         }
-        arrays = {f"param_{k}": p for k, p in zip(PARAMETERS, self.params, strict=True)}
-        arrays.update({f"velocity_{k}": v for k, v in zip(PARAMETERS, self.velocity, strict=True)})
+        names = parameter_names(cell_of(self.config))
+        arrays = {f"param_{k}": p for k, p in zip(names, self.params, strict=True)}
+        arrays.update({f"velocity_{k}": v for k, v in zip(names, self.velocity, strict=True)})
         return json.loads(json.dumps(meta)), arrays
 
     @classmethod

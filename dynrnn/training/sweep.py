@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _validate
 from ..results.sweep import SweepResult
-from .inits import INITS
+from .inits import GATED_INITS, INITS
 from .store import RunStore, run_key
 from .tasks import TASKS
 from .train import METHODS
@@ -124,8 +124,9 @@ def grid_configs(
     Parameters
     ----------
     tasks, inits, methods : str or iterable of str
-        Names from `dynrnn.tasks.TASKS`, `dynrnn.training.inits.INITS` and
-        `METHODS`.
+        Names from `dynrnn.tasks.TASKS`, `dynrnn.training.inits.INITS` (or
+        ``GATED_INITS``, ``"uniform"``, with ``settings={"cell": "gru"}`` or
+        ``"lstm"``) and `METHODS`.
     lengths : int, str or iterable
         Sequence lengths: ints >= 1, or ranges ``(min, max)`` (or the text
         ``"min-max"``) for lengths drawn at random in [min, max] per update.
@@ -168,7 +169,7 @@ def grid_configs(
     {'task': 'temporal_order', 'init': 'basic_tanh', 'method': 'MSGD', 'length': (50, 200), 'seed': 0, 'lr': 0.01}
     """
     tasks = _names("tasks", tasks, TASKS)
-    inits = _names("inits", inits, INITS)
+    inits = _names("inits", inits, (*INITS, *GATED_INITS))  # a gated init with settings={"cell": "gru"}
     methods = _names("methods", methods, METHODS)
     if isinstance(lengths, (numbers.Integral, str)):
         lengths = [lengths]
@@ -408,7 +409,8 @@ def sweep(
     tasks : str or iterable of str, default ("temporal_order",)
         Task names, keys of `dynrnn.tasks.TASKS`.
     inits : str or iterable of str, default ("sigmoid", "basic_tanh", "smart_tanh")
-        Initializations, keys of `dynrnn.training.inits.INITS`.
+        Initializations, keys of `dynrnn.training.inits.INITS` (or
+        ``"uniform"`` for a GRU or LSTM: ``settings={"cell": "gru"}``).
     methods : str or iterable of str, default ("MSGD", "MSGD-C", "MSGD-CR")
         Training methods, from `METHODS`.
     lengths : int, str or iterable, default (50,)

@@ -34,8 +34,9 @@ _dense_targets = dense_targets  # the name the tests know
 def train(
     task,
     *,
-    init="smart_tanh",
-    method="MSGD-CR",
+    cell="rnn",
+    init=None,
+    method=None,
     length=50,
     seed=0,
     n_units=50,
@@ -63,21 +64,32 @@ def train(
     resume=False,
     progress=None,
 ):
-    r"""Train an RNN on one of the pathological tasks with MSGD, MSGD-C or MSGD-CR.
+    r"""Train an RNN, a GRU or an LSTM on one of the pathological tasks with MSGD, MSGD-C or MSGD-CR.
 
     Parameters
     ----------
     task : str
         A name of `dynrnn.tasks.TASKS`, e.g. ``"temporal_order"``, or the
         later ``"copy"`` and ``"le_adding"``.
-    init : {"sigmoid", "basic_tanh", "smart_tanh", "irnn", "orthogonal"}, default "smart_tanh"
-        The initialization (`dynrnn.init_network`): the paper's three, or
-        ``"irnn"`` (relu units, ``W_rec = I``; Le, Jaitly & Hinton 2015) or
-        ``"orthogonal"`` (tanh units, a random orthogonal ``W_rec``).  It
-        sets the units' activation.
-    method : {"MSGD", "MSGD-C", "MSGD-CR"}, default "MSGD-CR"
+    cell : {"rnn", "gru", "lstm"}, default "rnn"
+        The task model's cell: the paper's RNN (standard form), or
+        PyTorch's GRU or LSTM (`dynrnn.GRU`, `dynrnn.LSTM`; from ``h_0 =
+        c_0 = 0``), each with a linear readout of ``h_t``.
+    init : str, optional
+        The initialization (`dynrnn.init_network`).  For the RNN,
+        ``"sigmoid"``, ``"basic_tanh"``, ``"smart_tanh"`` (the paper's
+        three; the default), ``"irnn"`` (relu units, ``W_rec = I``; Le,
+        Jaitly & Hinton 2015) or ``"orthogonal"`` (tanh units, a random
+        orthogonal ``W_rec``); it sets the units' activation.  For a GRU or
+        LSTM, ``"uniform"`` (the default and only choice): PyTorch's
+        default, every weight and bias, readout included, ~ U(-1/sqrt(n),
+        1/sqrt(n)).
+    method : {"MSGD", "MSGD-C", "MSGD-CR"}, optional
         Plain SGD (no clipping, alpha = 0); with norm clipping at
         ``threshold``; with clipping and Omega weighted by ``alpha``.
+        Default: "MSGD-CR" for the RNN, "MSGD-C" for a GRU or LSTM, which
+        refuse "MSGD-CR": Omega (eqs. 9-10) is defined here for the RNN's
+        step Jacobian only.
     length : int or (int, int), default 50
         The sequence length L, or a range ``(min, max)``: a new length, uniform
         in [min, max], for every update and every evaluation chunk (the
@@ -93,7 +105,8 @@ def train(
         Leaky units (Bengio, Boulanger-Lewandowski & Pascanu 2012): a fixed
         leak in [0, 1), shared or per unit, so that
         ``h_t = leak h_{t-1} + (1 - leak) sigma(W_rec h_{t-1} + W_in u_t + b)``.
-        Not trained.  None (the default, the paper's model) for none.
+        Not trained.  None (the default, the paper's model) for none.  RNN
+        only.
     batch_size : int, default 20
         Sequences per update.
     lr : float, default 0.01
@@ -172,7 +185,10 @@ def train(
     TypeError
         If an argument is of the wrong kind.
     ValueError
-        If ``task``, ``init``, ``method`` or another choice is unknown;
+        If ``task``, ``cell``, ``init``, ``method`` or another choice is
+        unknown; ``init`` is not one of the cell's; ``method="MSGD-CR"``
+        or a ``leak`` is given for a GRU or LSTM; ``leak`` is outside
+        [0, 1) or of another length than ``n_units``;
         ``length``, ``batch_size``, ``n_units`` or a budget is < 1; ``lr``
         or ``threshold`` is <= 0; ``alpha`` < 0, or > 0 for a method without
         Omega; ``n_units`` > 8192 or ``n_check``/``n_eval`` > 10**8; the
@@ -198,7 +214,16 @@ def train(
     held constant) to ``g_W_rec``, then clips the whole gradient
     (Algorithm 1, ``||g|| >= threshold``), then steps
     ``theta <- theta - lr g`` (or a momentum step).  Omega is computed and
-    logged for every method.
+    logged for every method of an RNN.
+
+    A GRU or LSTM trains the same way without Omega: the gradients of
+    ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh``, ``W_out`` and ``b_out`` by BPTT
+    through the cell (`dynrnn.bptt`), clipped as a whole (MSGD-C); the
+    ``"shrink"`` guard shrinks ``W_hh``.  Its history logs ``rho`` and
+    ``omega`` as NaN.
+
+    Leaky units: the step Jacobian becomes ``diag(leak) + diag(1 - leak)
+    diag(sigma'(a_t)) W_rec``, in BPTT and in Omega's ratio alike.
 
     Evaluation: every ``eval_every`` updates the error rate on ``n_check``
     fresh sequences is logged; when it is below ``success_error``, a fresh
@@ -213,6 +238,10 @@ def train(
     ...                  eval_every=20, n_check=100, n_eval=200, seed=1)
     >>> r.n_updates, len(r.history), r.config["method"], r.config["alpha"]
     (40, 2, 'MSGD-CR', 4.0)
+    >>> g = dynrnn.train("temporal_order", cell="gru", length=10, n_units=8, max_updates=40, eval_every=20,
+    ...                  n_check=100, n_eval=200, seed=1)
+    >>> g.config["init"], g.config["method"], type(g.net).__name__
+    ('uniform', 'MSGD-C', 'GRU')
     """
     config = train_config(locals())
     checkpoint = None if checkpoint is None else check_writable("checkpoint", checkpoint)  # before any training
