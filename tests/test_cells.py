@@ -141,31 +141,31 @@ def _batched(activation):
     gemm_nn = dev(blocked.make_products(span)[0])
     drive = njit(rnn.make_drive(gemm_nn, span))
     step = njit(rnn.make_step(cpu.cell(activation).activate, gemm_nn, span))
-    vjp = njit(rnn.make_vjp(cpu.cell(activation).delta, gemm_nn, span))
+    vjp = njit(rnn.make_vjp(cpu.cell(activation).delta, cpu.cell(activation).carry_back, gemm_nn, span))
     return drive, step, vjp
 
 
 @settings(deadline=None)
-@given(st.integers(1, 5), st.integers(1, 4), st.sampled_from(ACTIVATIONS), st.integers(0, 2**31 - 1))
-def test_batched_step_and_vjp_are_the_state_functions_per_row(B, n, activation, seed):
-    """The training layer (rows of a batch, team of one) is `state_step` and `vjp` on every row."""
+@given(st.integers(1, 5), st.integers(1, 4), st.sampled_from(ACTIVATIONS), st.integers(0, 2**31 - 1), st.booleans())
+def test_batched_step_and_vjp_are_the_state_functions_per_row(B, n, activation, seed, leaky):
+    """The training layer (rows of a batch, team of one) is `state_step` and `vjp` on every row, leaky or not."""
     rng = np.random.default_rng(seed)
+    alpha = rng.uniform(0.0, 0.9, size=n) if leaky else np.zeros(n)
     W_rec, W_in, b = rng.normal(size=(n, n)), rng.normal(size=(n, 2)), rng.normal(size=n)
     S_prev, U_t, G_t = rng.normal(size=(B, n)), rng.normal(size=(B, 2)), rng.normal(size=(B, n))
     drive, step, vjp = _batched(activation)
     V_t, S_t, D_t, Delta_t, Back_t = (np.empty((B, n)) for _ in range(5))
     drive(U_t, np.ascontiguousarray(W_in.T), b, V_t, 0, 1)
-    step(np.ascontiguousarray(W_rec.T), S_prev, V_t, S_t, D_t, 0, 1)
-    vjp(W_rec, D_t, G_t, Delta_t, Back_t, 0, 1)
+    step(np.ascontiguousarray(W_rec.T), S_prev, V_t, alpha, leaky, S_t, D_t, 0, 1)
+    vjp(W_rec, D_t, G_t, alpha, leaky, Delta_t, Back_t, 0, 1)
     cell = cpu.cell(activation)
-    zeros = np.zeros(n)
     for q in range(B):
         out, s, d, back, work = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        cell.state_step(W_rec, W_in, b, zeros, S_prev[q], U_t[q], False, False, True, s, out)
+        cell.state_step(W_rec, W_in, b, alpha, S_prev[q], U_t[q], False, leaky, True, s, out)
         assert_allclose(S_t[q], out, rtol=1e-13, atol=1e-15)
         cell.slopes(W_rec, W_in, b, S_prev[q], U_t[q], False, True, d)
         assert_allclose(D_t[q], d, rtol=1e-13, atol=1e-15)
-        cell.vjp(W_rec, zeros, D_t[q], False, False, G_t[q], work, back)
+        cell.vjp(W_rec, alpha, D_t[q], False, leaky, G_t[q], work, back)
         assert_allclose(Back_t[q], back, rtol=1e-13, atol=1e-14)
 
 
