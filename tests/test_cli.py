@@ -113,9 +113,9 @@ def test_phase_diagram_quick(tmp_path):
         )
         == 0
     )
-    for ext in ("png", "npz", "json"):
-        assert (tmp_path / f"phase_diagram.{ext}").is_file()
-    with np.load(tmp_path / "phase_diagram.npz") as d:
+    for ext in ("png", "npz", "json"):  # a preset other than the script's default (paper) writes <stem>_<preset>
+        assert (tmp_path / f"phase_diagram_quick.{ext}").is_file()
+    with np.load(tmp_path / "phase_diagram_quick.npz") as d:
         assert all(np.isfinite(d[k]).all() for k in d.files)
         # At w ~ 5 the runs end apart between the folds (b in (-2.6556, -2.3444) at w = 5 exactly).
         j = np.argmin(np.abs(d["w"] - 5.0))

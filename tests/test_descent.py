@@ -247,9 +247,9 @@ def test_error_surface_figure_quick(tmp_path):
     checkout = Path(__file__).resolve().parents[1]
     args = ["figures", "error_surface", "--preset", "quick", "--root", str(checkout), "--out", str(tmp_path)]
     assert main(args) == 0
-    for ext in ("png", "npz", "json", "csv"):
-        assert (tmp_path / f"error_surface.{ext}").is_file()
-    with np.load(tmp_path / "error_surface.npz") as d:
+    for ext in ("png", "npz", "json", "csv"):  # the quick preset (not the script's default) writes <stem>_quick
+        assert (tmp_path / f"error_surface_quick.{ext}").is_file()
+    with np.load(tmp_path / "error_surface_quick.npz") as d:
         # census_throw_* is NaN for the census runs never thrown
         assert all(np.isfinite(d[k]).all() for k in d.files if not k.startswith("census_throw"))
         # plain runs are thrown on the wall (w >= 4.5, |g| >= 1e2) far off; clipped runs stay and end low
