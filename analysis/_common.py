@@ -96,6 +96,9 @@ def load_trained(path, kwargs: dict):
     then trains (again).  The training experiments keep their finished runs this way, so a rerun
     only re-evaluates and re-plots.
     """
+    import inspect
+
+    import dynrnn
     from dynrnn.results.training import TrainResult
 
     path = Path(path)
@@ -105,7 +108,10 @@ def load_trained(path, kwargs: dict):
         saved = TrainResult.load(path)
     except ValueError:
         return None
-    return saved if all(_same_setting(saved.config.get(k), v) for k, v in kwargs.items()) else None
+    # a result's config omits the settings left at train's defaults (cell="rnn", momentum=0...)
+    defaults = {k: v.default for k, v in inspect.signature(dynrnn.train).parameters.items()
+                if v.default is not inspect.Parameter.empty}  # fmt: skip
+    return saved if all(_same_setting(saved.config.get(k, defaults.get(k)), v) for k, v in kwargs.items()) else None
 
 
 def make_parser(description: str, *, default_seed: int = 0, default_preset: str = "paper") -> argparse.ArgumentParser:

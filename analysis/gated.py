@@ -153,8 +153,7 @@ def train_kwargs(p: dict, task: str, cell: str, init: str, method: str, length: 
               "n_units": int(p["n_units"]), "lr": float(s["lr"]), "threshold": float(s["threshold"]),
               "alpha": float(s["alpha"]) if method == "MSGD-CR" else 0.0}  # fmt: skip
     kwargs.update({key: p[key] for key in TRAIN_KEYS})
-    if cell != "rnn":  # a saved RNN run's config has no "cell" (the default), so load_trained would not match it
-        kwargs["cell"] = cell
+    kwargs["cell"] = cell
     return kwargs
 
 

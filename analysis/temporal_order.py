@@ -280,18 +280,51 @@ def plot(d: dict, p: dict):
     return fig
 
 
+def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
+    """Successes / finished runs with their Wilson 95 % interval per (init, method, length), as markdown."""
+    command = "dynrnn figures " + ("" if p["name"] == "quick" else f"--preset {p['name']} ") + "temporal_order"
+    lengths = [int(n) for n in d["lengths"]]
+    n_done, n_grid = int(np.sum(d["n_runs"])), len(p["inits"]) * len(p["methods"]) * len(lengths) * len(p["seeds"])
+    budget = _preset_text(p).replace("$\\leq$", "<=").replace("$\\alpha$", "alpha")
+    lines = [
+        f"# Temporal order (Fig. 7): `{p['name']}` preset",
+        "",
+        f"Written by `analysis/temporal_order.py` with `{stem}.png` and `{stem}_runs.csv` (one row per run); "
+        f"regenerate with `{command}` (the sweep resumes from its store).",
+        f"{budget}. Success: < "
+        f"{100 * p['success_error']:g} % errors on {p['n_eval']:,} fresh sequences. {n_done} of {n_grid} runs "
+        "finished" + (f"; {int(np.sum(d['n_failed']))} raised an error (not counted)." if np.sum(d["n_failed"]) else "."),
+        "",
+        "Each cell: successes / finished runs [Wilson 95 % interval]; - where no run finished.",
+        "",
+        "| init | method | " + " | ".join(f"T = {n}" for n in lengths) + " |",
+        "|" + "---|" * (2 + len(lengths)),
+    ]
+    for i, init in enumerate(p["inits"]):
+        for j, method in enumerate(p["methods"]):
+            cells = []
+            for k in range(len(lengths)):
+                n, s = int(d["n_runs"][i, j, k]), int(d["n_success"][i, j, k])
+                cells.append("-" if n == 0 else f"{s}/{n} [{d['ci_low'][i, j, k]:.2f}, {d['ci_high'][i, j, k]:.2f}]")
+            lines.append(f"| {INIT_TITLES.get(init, init)} | {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> list[Path]:
-    """Compute (sweep, resumable), plot and save the figure; return the paths written."""
-    return _common().run_figure(
-        argv,
-        doc=__doc__,
-        stem=STEM,
-        presets=PRESETS,
-        compute=compute,
-        plot=plot,
-        default_preset="quick",
+    """Compute (sweep, resumable), plot and save the figure and ``<stem>.md``; return the paths written."""
+    kept = {}
+
+    def compute_and_keep(p, backend="cpu", out_dir=None):
+        kept["d"], kept["p"] = compute(p, backend=backend, out_dir=out_dir), p
+        return kept["d"]
+
+    paths = _common().run_figure(
+        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute_and_keep, plot=plot, default_preset="quick",
         pass_out_dir=True,
-    )
+    )  # fmt: skip
+    table = paths[0].with_suffix(".md")
+    table.write_text(markdown_table(kept["d"], kept["p"], stem=paths[0].stem))
+    return [*paths, table]
 
 
 if __name__ == "__main__":

@@ -354,8 +354,12 @@ def _add_train_parser(sub) -> None:
     )
     tr.add_argument("--task", required=True, help="temporal_order, temporal_order_3bit, addition, multiplication, "
                     "permutation, memorization, copy or le_adding")  # fmt: skip
-    tr.add_argument("--init", default="smart_tanh",
-                    help="sigmoid, basic_tanh, smart_tanh, irnn or orthogonal (default smart_tanh)")  # fmt: skip
+    tr.add_argument("--cell", default="rnn", help="rnn (the paper's), gru or lstm (default rnn)")
+    tr.add_argument("--init", default=None,
+                    help="rnn: sigmoid, basic_tanh, smart_tanh, irnn or orthogonal (default smart_tanh); "
+                         "gru, lstm: uniform (the default)")  # fmt: skip
+    tr.add_argument("--leak", type=float, default=None,
+                    help="leaky units (rnn only): h <- leak h + (1 - leak) sigma(...), leak in [0, 1) (default none)")
     tr.add_argument("--method", default="MSGD-CR", help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR)")
     tr.add_argument("--length", required=True, help="sequence length L, or MIN-MAX for a new length per update")
     tr.add_argument("--seed", type=int, default=0)
@@ -384,7 +388,9 @@ def _cmd_train(args) -> int:
     try:
         result = train(
             args.task,
+            cell=args.cell,
             init=args.init,
+            leak=args.leak,
             method=args.method,
             length=length,
             seed=args.seed,
@@ -407,7 +413,9 @@ def _cmd_train(args) -> int:
     s = result.summary()
     c = result.config
     _say(
-        f"dynrnn train: {c['task']} length {args.length}, {c['init']}, {c['method']} "
+        f"dynrnn train: {c['task']} length {args.length}, {c.get('cell', 'rnn')}, {c['init']}"
+        + (f", leak {args.leak:g}" if args.leak is not None else "")
+        + f", {c['method']} "
         f"(alpha {c['alpha']}), seed {c['seed']}"
     )
     _say(f"  success: {s['success']} (updates to success: {s['updates_to_success']}); stopped: {s['status']} "

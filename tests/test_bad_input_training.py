@@ -555,8 +555,13 @@ def bad_row_db(tmp_path):
         (["--out", _NOWHERE], "--out"),
         (["--out", "{tmp}"], "--out"),
         (["--resume", "--checkpoint", "{truncated}"], "not a file written by dynrnn"),
+        (["--cell", "elman"], "cell"),
+        (["--leak", "1.5"], "leak"),
+        (["--cell", "gru", "--method", "MSGD-CR"], "MSGD-CR"),
+        (["--cell", "lstm", "--init", "smart_tanh"], "init"),
     ],
-    ids=["length", "units", "seed", "checkpoint-missing-folder", "out-missing-folder", "out-folder", "resume-trunc"],
+    ids=["length", "units", "seed", "checkpoint-missing-folder", "out-missing-folder", "out-folder", "resume-trunc",
+         "cell", "leak", "gated-omega", "gated-init"],
 )
 def test_cli_train_bad_input_is_one_line(capsys, tmp_path, truncated, args, needle):
     args = [a.replace("{tmp}", str(tmp_path)).replace("{truncated}", str(truncated)) for a in args]

@@ -127,3 +127,19 @@ def test_phase_diagram_quick(tmp_path):
         assert upper - db < b_bistable.max() < upper + db
         # Nothing left of the cusp: period-2 orbits with opposite phases are not bistability.
         assert not d["bistable"][:, d["w"] < 3.5].any()
+
+
+@pytest.mark.parametrize(("extra", "cell", "init", "leak"),
+                         [([], "rnn", "smart_tanh", None), (["--cell", "gru"], "gru", "uniform", None),
+                          (["--leak", "0.5", "--init", "basic_tanh"], "rnn", "basic_tanh", 0.5)])  # fmt: skip
+def test_train_command_passes_cell_init_and_leak(tmp_path, capsys, extra, cell, init, leak):
+    from dynrnn.results.training import TrainResult
+
+    out = tmp_path / "run.npz"
+    argv = ["train", "--task", "temporal_order", "--length", "10", "--n-units", "4", "--batch-size", "4",
+            "--max-updates", "2", "--eval-every", "2", "--method", "MSGD-C", "--out", str(out), *extra]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"temporal_order length 10, {cell}, {init}" in printed and "saved to" in printed
+    config = TrainResult.load(out).config
+    assert (config.get("cell", "rnn"), config["init"], config.get("leak")) == (cell, init, leak)

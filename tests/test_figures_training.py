@@ -85,6 +85,8 @@ def test_main_defaults_to_quick_and_passes_the_output_folder(name, temporal_orde
 
     monkeypatch.setattr(module, "compute", fake_compute)
     monkeypatch.setattr(module, "plot", fake_plot)
+    if hasattr(module, "markdown_table"):  # the table of the fake arrays is not under test here
+        monkeypatch.setattr(module, "markdown_table", lambda d, p, stem: "table\n")
     paths = module.main(["--out", str(tmp_path)])
     assert seen == {"name": "quick", "out_dir": tmp_path}
     assert json.loads(paths[2].read_text())["preset"] == "quick"
@@ -141,6 +143,18 @@ def test_temporal_order_compute_plot_save_and_resume(temporal_order, tmp_path):
     assert len(load_runs(db)) == 12
     assert d3["success_rate"].shape == (2, 2, 1)
     np.testing.assert_array_equal(d3["n_runs"], 2)
+
+    # the markdown table: one row per (init, method), "successes/finished [Wilson interval]" per length
+    table = temporal_order.markdown_table(d, p, stem="temporal_order_test").splitlines()
+    rows = [line for line in table if line.startswith("| ") and "method" not in line]
+    assert len(rows) == 4 and "8 of 8 runs finished" in "\n".join(table)
+    for i, init in enumerate(p["inits"]):
+        for j, method in enumerate(p["methods"]):
+            cells = [c.strip() for c in rows[2 * i + j].strip("|").split("|")]
+            assert cells[0] == temporal_order.INIT_TITLES.get(init, init) and cells[1] == method
+            for k in range(2):
+                s_k = int(d["n_success"][i, j, k])
+                assert cells[2 + k] == f"{s_k}/1 [{d['ci_low'][i, j, k]:.2f}, {d['ci_high'][i, j, k]:.2f}]"
 
     cm = temporal_order._common()
     with cm.style():
@@ -252,3 +266,21 @@ def test_wilson_interval_edge_cases(temporal_order):
     assert np.isnan(lo[0]) and np.isnan(hi[0]) and hi[1] == 1.0
     with pytest.raises(ValueError, match="k must lie in"):
         cm.wilson_interval(6, 5)
+
+
+def test_load_trained_reads_a_missing_setting_as_trains_default(generalization, tmp_path):
+    # A result's config omits what was left at train's default (cell="rnn" for the RNN); a caller
+    # that states the default explicitly must still get the saved run back, and a real difference
+    # (another cell, another lr) must not.
+    import dynrnn
+
+    kwargs = {"task": "temporal_order", "length": 10, "n_units": 4, "max_updates": 2, "eval_every": 2,
+              "n_check": 10, "n_eval": 10, "seed": 0}  # fmt: skip
+    path = tmp_path / "run.npz"
+    dynrnn.train(**kwargs).save(path)
+    load = generalization._common().load_trained
+    assert "cell" not in dynrnn.TrainResult.load(path).config
+    assert load(path, {**kwargs, "cell": "rnn"}) is not None
+    assert load(path, {**kwargs, "cell": "gru"}) is None
+    assert load(path, {**kwargs, "lr": 0.02}) is None
+    assert load(tmp_path / "missing.npz", kwargs) is None
