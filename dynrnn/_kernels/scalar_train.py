@@ -120,6 +120,57 @@ def make_global_norm(sum_squares, max_abs, sum_scaled):
     return global_norm
 
 
+def make_clip_decision(shrink_above, shrink_rate):
+    """Return ``decide(norm, W_rec, gW_rec, threshold, nonfinite, stats)``: Algorithm 1 after the non-finite policy.
+
+    Made by worker 0 of a team, once the global ``norm`` of the gradient is
+    known; it writes ``stats`` (NORM, CLIPPED, SKIPPED, SHRUNK, UPDATED and
+    the shared factors FACTOR, for every gradient, and FACTOR_REC, for the
+    recurrent weights' one):
+
+    * ``"shrink"`` and a norm that is NaN, inf or above ``shrink_above``:
+      the authors' guard, ``gW_rec <- shrink_rate W_rec`` (in place, used
+      with FACTOR_REC = 1) and every other gradient dropped;
+    * any other non-finite norm: nothing is applied (``"skip"``), or the run
+      stops (``"stop"``: UPDATED = 0);
+    * ``norm >= threshold``: every gradient is scaled by ``threshold / norm``
+      (Algorithm 1, as `dynrnn.clip_grad_norm`).
+
+    ``W_rec`` is the recurrent weight matrix of the cell (the RNN's
+    ``W_rec``, a gated cell's ``W_hh``) and ``gW_rec`` its gradient.
+    """
+
+    def decide(norm, W_rec, gW_rec, threshold, nonfinite, stats):
+        stats[NORM] = norm
+        stats[CLIPPED] = 0.0
+        stats[SKIPPED] = 0.0
+        stats[SHRUNK] = 0.0
+        stats[UPDATED] = 1.0
+        factor = 1.0  # applied to every gradient but W_rec's under the shrink guard
+        factor_rec = 1.0
+        if nonfinite == SHRINK and not norm <= shrink_above:  # NaN, inf or > 1e10: the authors' guard
+            stats[SHRUNK] = 1.0
+            for r in range(W_rec.shape[0]):
+                for c in range(W_rec.shape[1]):
+                    gW_rec[r, c] = shrink_rate * W_rec[r, c]
+            factor = 0.0
+        elif not math.isfinite(norm):
+            factor = 0.0
+            factor_rec = 0.0
+            if nonfinite == STOP:
+                stats[UPDATED] = 0.0
+            else:
+                stats[SKIPPED] = 1.0
+        elif norm >= threshold:
+            stats[CLIPPED] = 1.0
+            factor = threshold / norm
+            factor_rec = factor
+        stats[FACTOR] = factor
+        stats[FACTOR_REC] = factor_rec
+
+    return decide
+
+
 def make_sgd(span):
     """Return ``sgd(theta, v, g, factor, lr, mu, nesterov, worker, n_workers)`` on 2-D arrays (rows shared).
 
@@ -164,6 +215,7 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
     cell_vjp = jit(rnn.make_vjp(jit(rnn.delta), jit(rnn.carry_back), gemm_nn, span))
     loss_head = jit(scalar_bptt.make_loss_head(exp))
     global_norm = jit(make_global_norm(jit(_sum_squares), jit(_max_abs), jit(_sum_scaled)))
+    decide = jit(make_clip_decision(shrink_above, shrink_rate))
     sgd = jit(make_sgd(span))
     row_sum_squares = jit(_row_sum_squares)
 
@@ -271,33 +323,7 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
         sync()
         # Algorithm 1 on the total gradient, with the non-finite policy first (worker 0 decides).
         if worker == 0:
-            norm = global_norm(gW, gWin, gb, gWout, gbout)
-            stats[NORM] = norm
-            stats[CLIPPED] = 0.0
-            stats[SKIPPED] = 0.0
-            stats[SHRUNK] = 0.0
-            stats[UPDATED] = 1.0
-            factor = 1.0  # applied to every gradient but W_rec's under the shrink guard
-            factor_rec = 1.0
-            if nonfinite == SHRINK and not norm <= shrink_above:  # NaN, inf or > 1e10: the authors' guard
-                stats[SHRUNK] = 1.0
-                for i in range(n):
-                    for j in range(n):
-                        gW[i, j] = shrink_rate * W_rec[i, j]
-                factor = 0.0
-            elif not math.isfinite(norm):
-                factor = 0.0
-                factor_rec = 0.0
-                if nonfinite == STOP:
-                    stats[UPDATED] = 0.0
-                else:
-                    stats[SKIPPED] = 1.0
-            elif norm >= threshold:
-                stats[CLIPPED] = 1.0
-                factor = threshold / norm
-                factor_rec = factor
-            stats[FACTOR] = factor
-            stats[FACTOR_REC] = factor_rec
+            decide(global_norm(gW, gWin, gb, gWout, gbout), W_rec, gW, threshold, nonfinite, stats)
         sync()
         if stats[UPDATED] == 0.0:
             return

@@ -37,22 +37,17 @@ import math
 from ..cells import rnn
 from . import blocked, scalar_bptt
 from .scalar_train import (
-    CLIPPED,
     FACTOR,
     FACTOR_REC,
     LOSS,
     N_VALID,
-    NORM,
     OMEGA,
-    SHRINK,
-    SHRUNK,
-    SKIPPED,
-    STOP,
     SUM_MIN,
     UPDATED,
     _max_abs,
     _sum_scaled,
     _sum_squares,
+    make_clip_decision,
     make_sgd,
 )
 
@@ -98,6 +93,7 @@ def make_gated_member_update(jit, cell, sigmoid, tanh, exp, sync, shrink_above, 
     vjp_rows = jit(cell.make_vjp_rows(gemm_nn, span))
     loss_head = jit(scalar_bptt.make_loss_head(exp))
     global_norm = jit(make_global_norm6(jit(_sum_squares), jit(_max_abs), jit(_sum_scaled)))
+    decide = jit(make_clip_decision(shrink_above, shrink_rate))
     sgd = jit(make_sgd(span))
 
     def update(worker, n_workers, W_ih, W_hh, b_ih, b_hh, W_out, b_out, v_ih, v_hh, v_bih, v_bhh, v_out, v_bout,
@@ -160,33 +156,8 @@ def make_gated_member_update(jit, cell, sigmoid, tanh, exp, sync, shrink_above, 
             stats[LOSS] = loss * scale
             stats[OMEGA] = math.nan  # not defined for a gated cell
             stats[N_VALID] = 0.0
-            norm = global_norm(gWih, gWhh, gbih, gbhh, gWout, gbout)
-            stats[NORM] = norm
-            stats[CLIPPED] = 0.0
-            stats[SKIPPED] = 0.0
-            stats[SHRUNK] = 0.0
-            stats[UPDATED] = 1.0
-            factor = 1.0  # applied to every gradient but W_hh's under the shrink guard
-            factor_rec = 1.0
-            if nonfinite == SHRINK and not norm <= shrink_above:  # NaN, inf or > 1e10: the authors' guard on W_hh
-                stats[SHRUNK] = 1.0
-                for r in range(K):
-                    for j in range(n):
-                        gWhh[r, j] = shrink_rate * W_hh[r, j]
-                factor = 0.0
-            elif not math.isfinite(norm):
-                factor = 0.0
-                factor_rec = 0.0
-                if nonfinite == STOP:
-                    stats[UPDATED] = 0.0
-                else:
-                    stats[SKIPPED] = 1.0
-            elif norm >= threshold:
-                stats[CLIPPED] = 1.0
-                factor = threshold / norm
-                factor_rec = factor
-            stats[FACTOR] = factor
-            stats[FACTOR_REC] = factor_rec
+            # the shrink guard acts on W_hh, the recurrent weights, as on the RNN's W_rec
+            decide(global_norm(gWih, gWhh, gbih, gbhh, gWout, gbout), W_hh, gWhh, threshold, nonfinite, stats)
         sync()
         if stats[UPDATED] == 0.0:
             return
