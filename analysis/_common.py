@@ -327,6 +327,7 @@ def run_figure(
     extra_params=None,
     default_preset: str = "paper",
     pass_out_dir: bool = False,
+    table=None,
 ) -> list[Path]:
     """The ``main`` of every figure script: parse the options, compute, plot and save.
 
@@ -334,7 +335,8 @@ def run_figure(
     (``compute(p, backend, out_dir=...)`` with ``pass_out_dir``, for scripts that keep more files
     there, e.g. a run store); ``plot(data, p)`` returns the figure.  ``default_preset`` is the
     preset used without ``--preset``; it writes ``<stem>.*``, any other preset ``<stem>_<preset>.*``.
-    Returns the paths written by :func:`save_figure`.
+    ``table(data, p, stem)``, if given, returns a markdown table of the results, written next to
+    the figure as ``<stem>.md``.  Returns the paths written by :func:`save_figure` (and the table's).
     """
     parser = make_parser(doc.splitlines()[0], default_preset=default_preset)
     args = parser.parse_args(argv)
@@ -349,6 +351,10 @@ def run_figure(
         data = compute(p, backend=args.backend, **extra)
         fig = plot(data, p)
         params = {**p, "backend": args.backend, **(extra_params or {})}
-        return save_figure(
+        paths = save_figure(
             fig, stem, args.out, data, params, preset=args.preset, seed=args.seed, run_time_s=time.perf_counter() - t0
         )
+    if table is not None:
+        paths.append(paths[0].with_suffix(".md"))
+        paths[-1].write_text(table(data, p, stem=paths[0].stem))
+    return paths

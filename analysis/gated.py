@@ -470,19 +470,10 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
 
 def main(argv=None) -> list[Path]:
     """Train (or reuse the saved runs), evaluate, plot, save the figure and ``<stem>.md``; return the paths written."""
-    kept = {}
-
-    def compute_and_keep(p, backend="cpu", out_dir=None):
-        kept["d"], kept["p"] = compute(p, backend=backend, out_dir=out_dir), p
-        return kept["d"]
-
-    paths = _common().run_figure(
-        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute_and_keep, plot=plot, default_preset="quick",
-        pass_out_dir=True,
+    return _common().run_figure(
+        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute, plot=plot, default_preset="quick",
+        pass_out_dir=True, table=markdown_table,
     )  # fmt: skip
-    table = paths[0].with_suffix(".md")
-    table.write_text(markdown_table(kept["d"], kept["p"], stem=paths[0].stem))
-    return [*paths, table]
 
 
 if __name__ == "__main__":

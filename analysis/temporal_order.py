@@ -285,6 +285,7 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
     command = "dynrnn figures " + ("" if p["name"] == "quick" else f"--preset {p['name']} ") + "temporal_order"
     lengths = [int(n) for n in d["lengths"]]
     n_done, n_grid = int(np.sum(d["n_runs"])), len(p["inits"]) * len(p["methods"]) * len(lengths) * len(p["seeds"])
+    n_failed = int(np.sum(d["n_failed"]))
     budget = _preset_text(p).replace("$\\leq$", "<=").replace("$\\alpha$", "alpha")
     lines = [
         f"# Temporal order (Fig. 7): `{p['name']}` preset",
@@ -293,7 +294,7 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
         f"regenerate with `{command}` (the sweep resumes from its store).",
         f"{budget}. Success: < "
         f"{100 * p['success_error']:g} % errors on {p['n_eval']:,} fresh sequences. {n_done} of {n_grid} runs "
-        "finished" + (f"; {int(np.sum(d['n_failed']))} raised an error (not counted)." if np.sum(d["n_failed"]) else "."),
+        "finished" + (f"; {n_failed} raised an error (not counted)." if n_failed else "."),
         "",
         "Each cell: successes / finished runs [Wilson 95 % interval]; - where no run finished.",
         "",
@@ -312,19 +313,10 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
 
 def main(argv=None) -> list[Path]:
     """Compute (sweep, resumable), plot and save the figure and ``<stem>.md``; return the paths written."""
-    kept = {}
-
-    def compute_and_keep(p, backend="cpu", out_dir=None):
-        kept["d"], kept["p"] = compute(p, backend=backend, out_dir=out_dir), p
-        return kept["d"]
-
-    paths = _common().run_figure(
-        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute_and_keep, plot=plot, default_preset="quick",
-        pass_out_dir=True,
+    return _common().run_figure(
+        argv, doc=__doc__, stem=STEM, presets=PRESETS, compute=compute, plot=plot, default_preset="quick",
+        pass_out_dir=True, table=markdown_table,
     )  # fmt: skip
-    table = paths[0].with_suffix(".md")
-    table.write_text(markdown_table(kept["d"], kept["p"], stem=paths[0].stem))
-    return [*paths, table]
 
 
 if __name__ == "__main__":

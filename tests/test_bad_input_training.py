@@ -560,8 +560,19 @@ def bad_row_db(tmp_path):
         (["--cell", "gru", "--method", "MSGD-CR"], "MSGD-CR"),
         (["--cell", "lstm", "--init", "smart_tanh"], "init"),
     ],
-    ids=["length", "units", "seed", "checkpoint-missing-folder", "out-missing-folder", "out-folder", "resume-trunc",
-         "cell", "leak", "gated-omega", "gated-init"],
+    ids=[
+        "length",
+        "units",
+        "seed",
+        "checkpoint-missing-folder",
+        "out-missing-folder",
+        "out-folder",
+        "resume-trunc",
+        "cell",
+        "leak",
+        "gated-omega",
+        "gated-init",
+    ],
 )
 def test_cli_train_bad_input_is_one_line(capsys, tmp_path, truncated, args, needle):
     args = [a.replace("{tmp}", str(tmp_path)).replace("{truncated}", str(truncated)) for a in args]
