@@ -8,7 +8,8 @@ per batch (BPTT, Omega of eq. (10) with weight alpha, norm clipping of
 Algorithm 1, an SGD step).  Here:
 
 * :func:`make_problem`: the network and the batches that ``dynrnn.train``
-  starts from and draws for a seed;
+  starts from and draws for a seed (also for ``cell="gru"`` or ``"lstm"``,
+  the initial GRU or LSTM of ``bench_gated.py``);
 * :func:`numpy_step`: the NumPy reference update;
 * :func:`torch_omega_step` and :func:`torch_parts`: the PyTorch pieces;
 * :func:`jax_updates`: the MSGD-C and MSGD-CR updates as pure JAX functions
@@ -24,6 +25,8 @@ import numpy as np
 __all__ = [
     "AGREEMENT",
     "ALPHA",
+    "GATED_INIT",
+    "GATED_PARAMS",
     "INIT",
     "LR",
     "N_CLASSES",
@@ -50,10 +53,12 @@ OMEGA_BOUND = 1e-20  # Omega skips the terms with ||dE/dx_{k+1}||^2 below this (
 INIT = "smart_tanh"
 SEED = 2013
 PARAMS = ("W_rec", "W_in", "b", "W_out", "b_out")
+GATED_INIT = "uniform"  # dynrnn.train's only initialization of a GRU or LSTM (PyTorch's default)
+GATED_PARAMS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")  # PyTorch's names and order, then the readout
 
 
-def make_problem(n_updates, n_steps, batch, seed=SEED, dtype=np.float64):
-    """The network and the batches that ``dynrnn.train(..., seed=seed, dtype=dtype)`` starts from and draws.
+def make_problem(n_updates, n_steps, batch, seed=SEED, dtype=np.float64, cell="rnn"):
+    """The network and batches that ``dynrnn.train(..., seed=seed, dtype=dtype, cell=cell)`` starts from and draws.
 
     Parameters
     ----------
@@ -64,19 +69,29 @@ def make_problem(n_updates, n_steps, batch, seed=SEED, dtype=np.float64):
         stream initializes, the second draws the batches).
     dtype : numpy dtype, optional
         Of the parameters and inputs.
+    cell : {"rnn", "gru", "lstm"}, optional
+        The task model: the ``smart_tanh`` RNN (the default), or a GRU or
+        LSTM with ``dynrnn.train``'s ``"uniform"`` initialization.
 
     Returns
     -------
     tuple
-        ``(W_rec, W_in, b, W_out, b_out, inputs, labels, targets)``:
-        the initial parameters, inputs of shape (K, T, B, 6), integer
-        labels (K, B) and the same labels one-hot, (K, 1, B, 4).
+        ``(W_rec, W_in, b, W_out, b_out, inputs, labels, targets)`` for the
+        RNN, ``(W_ih, W_hh, b_ih, b_hh, W_out, b_out, inputs, labels,
+        targets)`` (`GATED_PARAMS`, biases 1-D) for a GRU or LSTM: the
+        initial parameters, inputs of shape (K, T, B, 6), integer labels
+        (K, B) and the same labels one-hot, (K, 1, B, 4).
     """
     import dynrnn
 
     rng_init, rng_train, _ = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    net = dynrnn.init_network(INIT, N_UNITS, N_INPUTS, N_CLASSES, rng=rng_init, dtype=dtype)
-    params = tuple(np.array(getattr(net, k)) for k in PARAMS)
+    if cell == "rnn":
+        net = dynrnn.init_network(INIT, N_UNITS, N_INPUTS, N_CLASSES, rng=rng_init, dtype=dtype)
+        names = PARAMS
+    else:
+        net = dynrnn.init_network(GATED_INIT, N_UNITS, N_INPUTS, N_CLASSES, rng=rng_init, dtype=dtype, cell=cell)
+        names = GATED_PARAMS
+    params = tuple(np.array(getattr(net, k)) for k in names)
     inputs = np.empty((n_updates, n_steps, batch, N_INPUTS), dtype=dtype)
     labels = np.empty((n_updates, batch), dtype=np.int64)
     for k in range(n_updates):
