@@ -358,9 +358,14 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--init", default=None,
                     help="rnn: sigmoid, basic_tanh, smart_tanh, irnn or orthogonal (default smart_tanh); "
                          "gru, lstm: uniform (the default)")  # fmt: skip
-    tr.add_argument("--leak", type=float, default=None,
-                    help="leaky units (rnn only): h <- leak h + (1 - leak) sigma(...), leak in [0, 1) (default none)")
-    tr.add_argument("--method", default="MSGD-CR", help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR)")
+    tr.add_argument(
+        "--leak",
+        type=float,
+        default=None,
+        help="leaky units (rnn only): h <- leak h + (1 - leak) sigma(...), leak in [0, 1) (default none)",
+    )
+    tr.add_argument("--method", default=None,
+                    help="MSGD, MSGD-C or MSGD-CR (default MSGD-CR for the rnn, MSGD-C for gru and lstm)")  # fmt: skip
     tr.add_argument("--length", required=True, help="sequence length L, or MIN-MAX for a new length per update")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--n-units", type=int, default=50, help="hidden units (50)")

@@ -133,13 +133,17 @@ def test_phase_diagram_quick(tmp_path):
                          [([], "rnn", "smart_tanh", None), (["--cell", "gru"], "gru", "uniform", None),
                           (["--leak", "0.5", "--init", "basic_tanh"], "rnn", "basic_tanh", 0.5)])  # fmt: skip
 def test_train_command_passes_cell_init_and_leak(tmp_path, capsys, extra, cell, init, leak):
+    # without --method: train's default for the cell (MSGD-CR for the RNN, MSGD-C for a gated cell)
     from dynrnn.results.training import TrainResult
 
     out = tmp_path / "run.npz"
     argv = ["train", "--task", "temporal_order", "--length", "10", "--n-units", "4", "--batch-size", "4",
-            "--max-updates", "2", "--eval-every", "2", "--method", "MSGD-C", "--out", str(out), *extra]  # fmt: skip
+            "--max-updates", "2", "--eval-every", "2", "--out", str(out), *extra]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert f"temporal_order length 10, {cell}, {init}" in printed and "saved to" in printed
+    method = "MSGD-CR" if cell == "rnn" else "MSGD-C"
+    assert f"temporal_order length 10, {cell}, {init}" in printed and f", {method} " in printed
+    assert "saved to" in printed
     config = TrainResult.load(out).config
+    assert config["method"] == method
     assert (config.get("cell", "rnn"), config["init"], config.get("leak")) == (cell, init, leak)
