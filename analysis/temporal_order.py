@@ -29,7 +29,10 @@ Presets:
   settings with at most 25,000 updates per run, the largest budget that fits about 2 hours on 2
   cores: the engine's 1,050 updates/s at T = 100 on 2 cores (benchmarks/RESULTS.md,
   bench_population) give 45 x 25,000 x (20 + 50 + 100 + 150 + 200) / 100 / 1,050 s = 1.5 h if no
-  run stops early, plus the periodic checks.  The sweep runs populations of 5 and keeps its store in
+  run stops early, plus the periodic checks.  Measured: about 3.2 h of wall time over two sessions on
+  2 cores shared with other work (the 70 runs at T = 150 and 200 alone: 1.5 h; a population of 5 at
+  T = 200 took 12-13 min on one core: 170 member-updates/s, 0.64 of the benchmark's per-core rate scaled
+  to T = 200; the rest is the periodic checks and the work beside it).  The sweep runs populations of 5 and keeps its store in
   ``runs/temporal_order_medium.sqlite`` (committed), so an interrupted sweep resumes, in a later
   session too, losing at most the job in flight.
 * ``paper``: 5 seeds, lengths 20, 50, 100, 150, 200, at most 5M updates per run (225 runs).  From the
