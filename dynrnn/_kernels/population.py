@@ -85,7 +85,9 @@ def _member_update(name, products):
     sigma_dsigma = cpu.activation(name)[2]
     chosen = BLAS_PRODUCTS if products == "blas" else None
     return _device(
-        scalar_train.make_member_update(_device, sigma_dsigma, cpu._exp, _no_sync, SHRINK_ABOVE, SHRINK_RATE, chosen)
+        scalar_train.make_member_update(
+            _device, sigma_dsigma, cpu._exp, _no_sync, SHRINK_ABOVE, SHRINK_RATE, chosen, inline=cpu._device
+        )
     )
 
 

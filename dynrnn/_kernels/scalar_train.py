@@ -195,7 +195,7 @@ def make_sgd(span):
     return sgd
 
 
-def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, products=None):
+def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, products=None, inline=None):
     """Return the update of one member (see the module notes), every piece compiled by ``jit``.
 
     ``jit`` compiles a device function (``numba.njit`` on the CPU,
@@ -203,7 +203,11 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
     are the backend's compiled activation and exponential; ``sync`` is the
     team barrier.  ``products``, compiled ``(gemm_nn, gemm_tn_steps,
     column_sums_steps)``, replace the blocked loops of ``blocked.py`` (the
-    default) where a backend has faster ones.
+    default) where a backend has faster ones.  ``inline`` (default ``jit``)
+    compiles the cell's one-unit functions (``activate``, ``mix``,
+    ``delta``, ``carry_back``), called for every unit of every step: on the
+    CPU they must be inlined (``numba.njit(inline="always")``), or the
+    update runs about a third slower (benchmarks/RESULTS.md, 2026-12-03).
     """
     span = jit(blocked.span)
     if products is None:
@@ -211,8 +215,9 @@ def make_member_update(jit, sigma_dsigma, exp, sync, shrink_above, shrink_rate, 
         products = (gemm_nn, *(jit(f) for f in blocked.make_step_sums(gemm_tn, column_sums)))
     gemm_nn, gemm_tn_steps, column_sums_steps = products
     cell_drive = jit(rnn.make_drive(gemm_nn, span))
-    cell_step = jit(rnn.make_step(jit(rnn.make_activate(sigma_dsigma, jit(rnn.mix))), gemm_nn, span))
-    cell_vjp = jit(rnn.make_vjp(jit(rnn.delta), jit(rnn.carry_back), gemm_nn, span))
+    inline = jit if inline is None else inline
+    cell_step = jit(rnn.make_step(inline(rnn.make_activate(sigma_dsigma, inline(rnn.mix))), gemm_nn, span))
+    cell_vjp = jit(rnn.make_vjp(inline(rnn.delta), inline(rnn.carry_back), gemm_nn, span))
     loss_head = jit(scalar_bptt.make_loss_head(exp))
     global_norm = jit(make_global_norm(jit(_sum_squares), jit(_max_abs), jit(_sum_scaled)))
     decide = jit(make_clip_decision(shrink_above, shrink_rate))
