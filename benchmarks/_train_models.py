@@ -41,6 +41,7 @@ __all__ = [
     "make_problem",
     "numpy_step",
     "torch_omega_step",
+    "torch_clipper",
     "torch_parts",
 ]
 
@@ -196,6 +197,21 @@ def torch_omega_step(torch, params, inputs, labels, alpha):
         W_rec.grad += alpha * grad_omega
 
 
+def torch_clipper(params):
+    """Return ``clip(threshold)``: Algorithm 1 on the gradients of ``params`` (torch tensors), in place.
+
+    ``torch.nn.utils.clip_grad_norm_`` divides by ``norm + 1e-6``; given ``norm - 1e-6`` its two halves
+    divide by the norm itself, Algorithm 1's factor ``threshold / norm``, at the same cost.
+    """
+    import torch
+
+    def clip(threshold):
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+        torch.nn.utils.clip_grads_with_norm_(params, threshold, norm - 1e-6)
+
+    return clip
+
+
 def torch_parts(threads, dtype=np.float64):
     """The PyTorch model, its five trained parameters, the optimizer and the clip (Algorithm 1).
 
@@ -226,10 +242,7 @@ def torch_parts(threads, dtype=np.float64):
     params = (rnn.weight_hh_l0, rnn.weight_ih_l0, rnn.bias_ih_l0, readout.weight, readout.bias)
     opt = torch.optim.SGD(params, lr=LR)
 
-    def clip(threshold):
-        # = clip_grad_norm_(params, threshold), which divides by norm + 1e-6; given norm - 1e-6 it divides by norm
-        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-        torch.nn.utils.clip_grads_with_norm_(params, threshold, norm - 1e-6)
+    clip = torch_clipper(params)
 
     def start(params0):
         with torch.no_grad():

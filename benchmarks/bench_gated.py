@@ -78,18 +78,12 @@ Usage::
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _workers import BLAS_VARS as _BLAS_VARS  # noqa: E402
+from _workers import CORES, apply_worker_env, check_updates, choices, int_list  # noqa: E402
+from _workers import ONE as _ONE  # noqa: E402
+from _workers import rate as _rate  # noqa: E402
 
-def _cores():
-    """Number of cores this process may run on (before NumPy is imported)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-CORES = _cores()
-_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_ONE = dict.fromkeys(_BLAS_VARS, "1")
 #: Thread settings of each worker process, set before NumPy (or any library with a thread pool) is imported.
 THREAD_ENV = {
     "numpy": {**_ONE, "NUMBA_NUM_THREADS": "1"},
@@ -101,12 +95,7 @@ THREAD_ENV = {
     "roof-single": _ONE,
 }
 
-if "--worker" in sys.argv[:-1]:
-    _key = sys.argv[sys.argv.index("--worker") + 1]
-    for _var, _value in THREAD_ENV.get(_key, {}).items():
-        if _var == "XLA_FLAGS":
-            _value = f"{os.environ.get('XLA_FLAGS', '')} {_value}".strip()
-        os.environ[_var] = _value
+apply_worker_env(THREAD_ENV)  # in a worker: its thread settings, before NumPy is imported
 
 import argparse  # noqa: E402
 import functools  # noqa: E402
@@ -136,6 +125,7 @@ from _train_models import (  # noqa: E402
     SEED,
     THRESHOLD,
     make_problem,
+    torch_clipper,
 )
 from roofline import dgemm_roofline  # noqa: E402
 
@@ -291,10 +281,7 @@ def torch_gated_parts(cell, threads):
     params = (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, readout.weight, readout.bias)
     opt = torch.optim.SGD(params, lr=LR)
 
-    def clip(threshold):
-        # = clip_grad_norm_(params, threshold), which divides by norm + 1e-6; given norm - 1e-6 it divides by norm
-        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-        torch.nn.utils.clip_grads_with_norm_(params, threshold, norm - 1e-6)
+    clip = torch_clipper(params)
 
     def start(params0):
         with torch.no_grad():
@@ -417,13 +404,6 @@ def reference(cell, K, args):
     return stack_steps(news, olds), norms
 
 
-def _check_updates(counts, expected):
-    """Raise if a member did not make the updates asked for (e.g. it stopped on divergence)."""
-    counts = list(counts)
-    if any(c != expected for c in counts):
-        raise RuntimeError(f"members made {sorted(set(counts))} updates, not {expected}")
-
-
 # --------------------------------------------------------- implementations
 
 
@@ -465,7 +445,7 @@ def train_runner(cell, K, u, args):
                 news.append([tuple(r.params[name] for name in GATED_PARAMS) for r in res])
             agreement.extend(stack_steps(news, olds))
         counts = [dynrnn.train(**member_kwargs(cell, k, args, u), progress=False).n_updates for k in range(K)]
-        _check_updates(counts, u)
+        check_updates(counts, u)
         return tuple(agreement)
 
     return run
@@ -488,7 +468,7 @@ def population_runner(cell, K, u, args):
                 news.append([tuple(r.params[name] for name in GATED_PARAMS) for r in res.runs])
             agreement.extend(stack_steps(news, olds))
         res = dynrnn.train_population(runs, progress=False)
-        _check_updates((r.n_updates for r in res.runs), u)
+        check_updates((r.n_updates for r in res.runs), u)
         return tuple(agreement)
 
     return run
@@ -697,11 +677,6 @@ def run_rows(args):
 # ------------------------------------------------------------------- report
 
 
-def _rate(row):
-    """Aggregate updates per second of a timed row (median call)."""
-    return row["K"] * row["u"] / statistics.median(row["times"])
-
-
 def _find(rows, key, cell, K):
     return next((r for r in rows if r["key"] == key and r["cell"] == cell and r["K"] == K), None)
 
@@ -773,28 +748,10 @@ def report(rows, threads, norms, roof, args):
 # --------------------------------------------------------------------- main
 
 
-def _int_list(text):
-    values = [int(v) for v in text.split(",") if v.strip()]
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas; got {text!r}")
-    return values
-
-
-def _choices(allowed):
-    def parse(text):
-        values = [v.strip() for v in text.split(",") if v.strip()]
-        bad = [v for v in values if v not in allowed]
-        if not values or bad:
-            raise argparse.ArgumentTypeError(f"expected some of {', '.join(allowed)}; got {text!r}")
-        return values
-
-    return parse
-
-
 #: Options with a full and a --quick default: (flag, full, quick, parser, help).
 OPTIONS = (
-    ("--cells", "gru,lstm", "gru,lstm", _choices(CELLS), "gated cells, comma separated"),
-    ("--ks", "1,2,8", "1,2", _int_list, "population sizes K, comma separated"),
+    ("--cells", "gru,lstm", "gru,lstm", choices(CELLS), "gated cells, comma separated"),
+    ("--ks", "1,2,8", "1,2", int_list, "population sizes K, comma separated"),
     ("--updates", 128, 4, int, "updates a timed call aims at over all members: ceil(UPDATES / K) per member"),
     (
         "--min-updates",
@@ -808,7 +765,7 @@ OPTIONS = (
     ("--steps", 100, 100, int, "time steps T"),
     ("--batch", 20, 20, int, "sequences per batch"),
     ("--torch-threads", 1, 1, int, "torch.set_num_threads of the PyTorch row"),
-    ("--rows", ",".join(KEYS), ",".join(KEYS), _choices(KEYS), "implementations to run, comma separated"),
+    ("--rows", ",".join(KEYS), ",".join(KEYS), choices(KEYS), "implementations to run, comma separated"),
 )
 
 

@@ -72,18 +72,12 @@ Usage::
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _workers import BLAS_VARS as _BLAS_VARS  # noqa: E402
+from _workers import CORES, apply_worker_env, check_updates, choices, int_list  # noqa: E402
+from _workers import ONE as _ONE  # noqa: E402
+from _workers import rate as _rate  # noqa: E402
 
-def _cores():
-    """Number of cores this process may run on (before NumPy is imported)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-CORES = _cores()
-_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_ONE = dict.fromkeys(_BLAS_VARS, "1")
 #: Thread settings of each worker process, set before NumPy (or any library with a thread pool) is imported.
 THREAD_ENV = {
     "population": {"NUMBA_NUM_THREADS": str(CORES)},
@@ -94,12 +88,7 @@ THREAD_ENV = {
     "roof-single": _ONE,
 }
 
-if "--worker" in sys.argv[:-1]:  # also true in the spawned processes of the train-procs pool
-    _key = sys.argv[sys.argv.index("--worker") + 1]
-    for _var, _value in THREAD_ENV.get(_key, {}).items():
-        if _var == "XLA_FLAGS":
-            _value = f"{os.environ.get('XLA_FLAGS', '')} {_value}".strip()
-        os.environ[_var] = _value
+apply_worker_env(THREAD_ENV)  # in a worker: its thread settings, before NumPy is imported
 
 import argparse  # noqa: E402
 import functools  # noqa: E402
@@ -200,13 +189,6 @@ def reference(K, dtype, args):
     return stack_steps(news, olds)
 
 
-def _check_updates(counts, expected):
-    """Raise if a member did not make the updates asked for (e.g. it stopped on divergence)."""
-    counts = list(counts)
-    if any(c != expected for c in counts):
-        raise RuntimeError(f"members made {sorted(set(counts))} updates, not {expected}")
-
-
 # --------------------------------------------------------- implementations
 
 
@@ -227,7 +209,7 @@ def population_runner(dtype, K, u, args):
                 news.append([tuple(r.params[name] for name in PARAMS) for r in res.runs])
             agreement.extend(stack_steps(news, olds))
         res = dynrnn.train_population(runs, progress=False)
-        _check_updates((r.n_updates for r in res.runs), u)
+        check_updates((r.n_updates for r in res.runs), u)
         return tuple(agreement)
 
     return run
@@ -288,7 +270,7 @@ def train_procs_runner(dtype, K, u, args):
                 done = pool.map(functools.partial(_pool_train, params=True), one, chunksize=chunk)
                 news.append([params for _, params in done])
             agreement.extend(stack_steps(news, olds))
-        _check_updates(pool.map(_pool_train, runs, chunksize=chunk), u)
+        check_updates(pool.map(_pool_train, runs, chunksize=chunk), u)
         return tuple(agreement)
 
     return run
@@ -539,11 +521,6 @@ def run_rows(args):
 # ------------------------------------------------------------------- report
 
 
-def _rate(row):
-    """Aggregate updates per second of a timed row (median call)."""
-    return row["K"] * row["u"] / statistics.median(row["times"])
-
-
 def _find(rows, key, dtype, K):
     return next((r for r in rows if r["key"] == key and r["dtype"] == dtype and r["K"] == K), None)
 
@@ -650,28 +627,10 @@ def report(rows, threads, roofs, args):
 # --------------------------------------------------------------------- main
 
 
-def _int_list(text):
-    values = [int(v) for v in text.split(",") if v.strip()]
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas; got {text!r}")
-    return values
-
-
-def _choices(allowed):
-    def parse(text):
-        values = [v.strip() for v in text.split(",") if v.strip()]
-        bad = [v for v in values if v not in allowed]
-        if not values or bad:
-            raise argparse.ArgumentTypeError(f"expected some of {', '.join(allowed)}; got {text!r}")
-        return values
-
-    return parse
-
-
 #: Options with a full and a --quick default: (flag, full, quick, parser, help).
 OPTIONS = (
-    ("--ks", "1,2,8,32,128", "1,8", _int_list, "population sizes K, comma separated"),
-    ("--dtypes", "float64,float32", "float64", _choices(DTYPES), "dtypes, comma separated"),
+    ("--ks", "1,2,8,32,128", "1,8", int_list, "population sizes K, comma separated"),
+    ("--dtypes", "float64,float32", "float64", choices(DTYPES), "dtypes, comma separated"),
     ("--updates", 512, 16, int, "updates a timed call aims at over all members: ceil(UPDATES / K) per member"),
     (
         "--min-updates",
@@ -685,7 +644,7 @@ OPTIONS = (
     ("--steps", 100, 100, int, "time steps T"),
     ("--batch", 20, 20, int, "sequences per batch"),
     ("--torch-threads", 1, 1, int, "torch.set_num_threads of the PyTorch row"),
-    ("--rows", ",".join(KEYS), ",".join(KEYS), _choices(KEYS), "implementations to run, comma separated"),
+    ("--rows", ",".join(KEYS), ",".join(KEYS), choices(KEYS), "implementations to run, comma separated"),
 )
 
 
