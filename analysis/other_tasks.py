@@ -222,6 +222,34 @@ def _median(values) -> float:
     return float(np.median(values)) if values.size else np.nan
 
 
+def chance_error(task: str, length: int, task_options=None, n_sequences: int = 5000, rng=None) -> float:
+    """The error rate of the best constant output: what a network that learned nothing of its input scores.
+
+    The constant is fitted on one batch of ``n_sequences`` fresh sequences and scored, by
+    `dynrnn.tasks.sequence_errors`, on another: the targets' mean (squared-error tasks, the constant
+    that minimises the training loss) or, at each scored step, the most frequent class (argmax tasks:
+    the argmax of the cross-entropy-optimal constant logits, the class frequencies).  For example 1/2 on
+    random permutation (its last symbol is 1 or 2), 7/8 on 3-bit temporal order, 31/32 on 5-bit
+    memorization (5 binary recall steps, all must be right) and 0.36 on addition (the mean of two
+    uniform values is more than 0.2 from 1/2 with probability 0.36).
+    """
+    import dynrnn
+
+    rng = np.random.default_rng(rng)
+    make = dynrnn.tasks.get_task(task)
+    options = dict(task_options or {})
+    fit, test = (make(int(n_sequences), int(length), rng=rng, **options) for _ in range(2))
+    if fit.error_kind == "squared_error":  # targets (B, q): one constant output row
+        outputs = np.broadcast_to(fit.targets.mean(axis=0), (1, *test.targets.shape))
+    elif fit.at == "last":  # class labels (B,): the most frequent one
+        mode = np.bincount(fit.targets, minlength=fit.n_outputs).argmax()
+        outputs = np.broadcast_to(np.eye(fit.n_outputs)[mode], (1, test.batch_size, fit.n_outputs))
+    else:  # labels (T, B): the most frequent class of each step
+        modes = [np.bincount(row, minlength=fit.n_outputs).argmax() for row in fit.targets]
+        outputs = np.broadcast_to(np.eye(fit.n_outputs)[modes][:, None, :], (*test.targets.shape, fit.n_outputs))
+    return float(dynrnn.tasks.sequence_errors(test, np.ascontiguousarray(outputs)).mean())
+
+
 def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
     """Train (or load) every group's runs, count the successes, and test addition and multiplication at length 500.
 
@@ -233,7 +261,9 @@ def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
     (over the successful runs; NaN if none) and ``median_final_error`` (G, M); ``paper_successes`` (G,;
     MSGD-CR, of 5); ``length_min``, ``length_max`` (G,); ``seeds`` (S,); and for the tested tasks
     ``test_group`` (index into the groups), ``test_error`` (K, M, S; NaN for a model whose parameters
-    are not finite) and ``test_length``, ``n_test``.
+    are not finite) and ``test_length``, ``n_test``; ``chance_error`` (G,): the error of the best
+    constant output at the group's shortest length (`chance_error`), the level of a run that learned
+    nothing.
     """
     import dynrnn
 
@@ -264,6 +294,11 @@ def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
     d["length_min"] = np.array([np.min(group["length"]) for group in gs])
     d["length_max"] = np.array([np.max(group["length"]) for group in gs])
     d["seeds"] = np.array(seeds)
+    d["chance_error"] = np.array([
+        chance_error(p["task_settings"][group["setting"]]["task"], int(d["length_min"][g]),
+                     p["task_settings"][group["setting"]].get("task_options"), rng=[int(p["test_seed"]), g, 1])
+        for g, group in enumerate(gs)
+    ])  # fmt: skip
 
     tested = [g for g, group in enumerate(gs) if group["setting"] in p["test_tasks"]]
     d["test_group"] = np.array(tested, dtype=int)
@@ -363,13 +398,15 @@ def plot(d: dict, p: dict):
     ax_bars.grid(True, axis="y", color="0.9", lw=0.8)
     ax_bars.tick_params(axis="x", labelbottom=False)
     ax_bars.legend(loc="upper center", ncol=3, fontsize=10)
+    ax_err.plot(x, 100 * d["chance_error"], ls="none", marker="_", ms=34, mew=2.0, color="#0072B2",
+                label="best constant output", zorder=1)  # fmt: skip  (what ignoring the input scores)
     ax_err.axhline(100 * p["success_error"], color="0.4", ls="--", lw=1.0)
     ax_err.set_ylabel("final error (%)")
     ax_err.set_title("(b) each run's final error at its training lengths (dashed: 1 %)")
     ax_err.set_xticks(x, [_tick_label(group) for group in gs], fontsize=9.5)
     ax_err.set_xlim(-0.6, len(gs) - 0.4)
     ax_err.grid(True, axis="y", color="0.9", lw=0.8)
-    ax_err.legend(loc="lower left", ncol=len(methods), fontsize=9.5)
+    ax_err.legend(loc="lower left", ncol=len(methods) + 1, fontsize=9.5)
     _label_memorization(ax_err, gs)
     ax_err.set_xlabel(
         "task and training length(s) T", labelpad=8 if any(g["setting"] in MEMORIZATION for g in gs) else 4
@@ -421,7 +458,7 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
     head = ["task", "lengths", "init, units, lr, threshold, alpha"]
     for method in methods:
         head += [f"{method} successes", f"{method} median updates to success", f"{method} median final error"]
-    head.append("paper, MSGD-CR")
+    head += ["best constant output's error", "paper, MSGD-CR"]
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for g, group in enumerate(gs):
         s = p["task_settings"][group["setting"]]
@@ -431,10 +468,12 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
         for j in range(len(methods)):
             row += [f"{int(d['n_success'][g, j])}/{n_seeds}", _cell(d["median_updates_to_success"][g, j], ",.0f"),
                     _cell(100 * d["median_final_error"][g, j], ".2f") + " %"]  # fmt: skip
-        row.append(f"{int(d['paper_successes'][g])}/5")
+        row += [_cell(100 * d["chance_error"][g], ".2f") + " %", f"{int(d['paper_successes'][g])}/5"]
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Settings: " + "; ".join(f"{TITLES[k]}: {SOURCES[k]}" for k in p["tasks"]) + ".",
-              "MSGD-C runs use alpha = 0 (no Omega); both methods clip at the task's threshold."]  # fmt: skip
+              "MSGD-C runs use alpha = 0 (no Omega); both methods clip at the task's threshold.",
+              "Best constant output: the error of the output that ignores the input (the targets' mean, or the "
+              "most frequent class of each scored step), on 5,000 fresh sequences: a run near it learned nothing."]  # fmt: skip
     if len(d["test_group"]):
         length, n_test = int(d["test_length"]), int(d["n_test"])
         lines += ["", f"## Errors at length {length} ({n_test:,} fresh sequences; wrong: squared error > 0.04)", "",

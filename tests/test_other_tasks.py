@@ -103,6 +103,7 @@ def test_table_counts_figure_and_reuse_of_saved_runs(other_tasks, tmp_path):
     np.testing.assert_array_equal(d["paper_successes"], [5, 5, 5])
     np.testing.assert_array_equal(d["length_min"], [10, 5, 8])
     np.testing.assert_array_equal(d["length_max"], [14, 5, 8])
+    assert d["chance_error"].shape == (3,) and d["chance_error"][1] == pytest.approx(31 / 32, abs=0.03)
     assert np.all((d["n_updates"] >= 1) & (d["n_updates"] <= 200))
     assert np.all((d["final_error"] >= 0) & (d["final_error"] <= 1))
     np.testing.assert_array_equal(d["updates_to_success"] >= 0, d["success"])
@@ -134,7 +135,7 @@ def test_table_counts_figure_and_reuse_of_saved_runs(other_tasks, tmp_path):
     table = other_tasks.markdown_table(d, p, stem="other_tasks_test")
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 3 + 1 + 2  # success header, 3 groups; length-500 header, 2 methods
-    assert rows[0].count("|") == 1 + 3 + 3 * 2 + 1  # task, lengths, settings; 3 columns per method; paper
+    assert rows[0].count("|") == 1 + 3 + 3 * 2 + 2  # task, lengths, settings; 3 columns per method; chance; paper
     for g, row in enumerate(rows[1:4]):
         assert f"| {int(d['n_success'][g, 0])}/2 |" in row and row.endswith("| 5/5 |")
     assert "| 10-14 |" in rows[1] and "| basic_tanh, 8, 0.01, 6, 0.5 |" in rows[1]
@@ -148,6 +149,24 @@ def test_table_counts_figure_and_reuse_of_saved_runs(other_tasks, tmp_path):
     with np.load(paths[1]) as data:
         assert set(data.files) == set(d)
     assert "test preset: 2 seeds" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(
+    ("task", "options", "expected"),
+    [
+        ("temporal_order_3bit", None, 7 / 8),  # 8 equally likely classes
+        ("permutation", None, 1 / 2),  # the last symbol is 1 or 2
+        ("memorization", {"n_values": 2, "n_pos": 5}, 31 / 32),  # 5 binary recall steps, all must be right
+        ("memorization", {"n_values": 5, "n_pos": 10}, 1 - 5.0**-10),
+        ("addition", None, 2 * 0.6**2 / 2),  # P(|(a + b)/2 - 1/2| > 0.2), a, b ~ U(0, 1)
+        # P(ab < 0.05) + P(ab > 0.45) with P(ab < c) = c (1 - ln c)
+        ("multiplication", None, 0.05 * (1 - np.log(0.05)) + 1 - 0.45 * (1 - np.log(0.45))),
+    ],
+)
+def test_chance_error_is_the_best_constant_outputs_known_error(other_tasks, task, options, expected):
+    # 5,000 scored sequences: a binomial standard error of at most 0.0071; 4 of them plus the fitted
+    # constant's own sampling error (squared-error tasks)
+    assert other_tasks.chance_error(task, 20, options, rng=3) == pytest.approx(expected, abs=0.03)
 
 
 def test_main_writes_the_markdown_table_next_to_the_figure(other_tasks, tmp_path, monkeypatch):
