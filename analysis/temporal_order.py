@@ -32,8 +32,8 @@ Presets:
   run stops early, plus the periodic checks.  Measured: about 3.2 h of wall time over two sessions on
   2 cores shared with other work (the 70 runs at T = 150 and 200 alone: 1.5 h; a population of 5 at
   T = 200 took 12-13 min on one core: 170 member-updates/s, 0.64 of the benchmark's per-core rate scaled
-  to T = 200; the rest is the periodic checks and the work beside it).  The sweep runs populations of 5 and keeps its store in
-  ``runs/temporal_order_medium.sqlite`` (committed), so an interrupted sweep resumes, in a later
+  to T = 200; the rest is the periodic checks and the work beside it).  The sweep runs populations of 5
+  and keeps its store in ``runs/temporal_order_medium.sqlite`` (committed), so an interrupted sweep resumes, in a later
   session too, losing at most the job in flight.
 * ``paper``: 5 seeds, lengths 20, 50, 100, 150, 200, at most 5M updates per run (225 runs).  From the
   same benchmark: 45 x 5M x 5.2 / 1,050 s = 1.1e6 s, about 13 days on 2 cores if every run used its

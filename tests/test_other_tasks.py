@@ -169,6 +169,21 @@ def test_chance_error_is_the_best_constant_outputs_known_error(other_tasks, task
     assert other_tasks.chance_error(task, 20, options, rng=3) == pytest.approx(expected, abs=0.03)
 
 
+def test_verdict_compares_msgd_cr_with_the_paper_group_by_group(other_tasks):
+    p = {"methods": ("MSGD-CR", "MSGD-C")}
+    final = np.full((2, 2, 5), 0.5)
+    final[1, 0, :2] = 0.1  # two runs of group 1 well below its chance level
+    d = {"seeds": np.arange(5), "n_success": np.array([[5, 0], [1, 0]]), "paper_successes": np.array([5, 2]),
+         "final_error": final, "chance_error": np.array([0.5, 0.51])}  # fmt: skip
+    text = other_tasks.verdict(d, p)
+    assert text.startswith("Partly reproduces the paper (1 of 2 groups)")
+    assert "MSGD-CR succeeds in 6 of 10 runs (the paper: 7)" in text and "18 of 20 final errors" in text
+    d["n_success"] = np.array([[5, 5], [2, 0]])
+    assert other_tasks.verdict(d, p).startswith("Reproduces the paper's success counts")
+    d["n_success"] = np.array([[4, 5], [1, 0]])
+    assert other_tasks.verdict(d, p).startswith("Does NOT reproduce the paper at this budget")
+
+
 def test_main_writes_the_markdown_table_next_to_the_figure(other_tasks, tmp_path, monkeypatch):
     p = _tiny(other_tasks, name="quick", tasks=("addition",), seeds=(0,))
     monkeypatch.setattr(other_tasks, "PRESETS", {"quick": p})
