@@ -244,13 +244,12 @@ def chance_error(task: str, length: int, task_options=None, n_sequences: int = 5
     fit, test = (make(int(n_sequences), int(length), rng=rng, **options) for _ in range(2))
     if fit.error_kind == "squared_error":  # targets (B, q): one constant output row
         outputs = np.broadcast_to(fit.targets.mean(axis=0), (1, *test.targets.shape))
-    elif fit.at == "last":  # class labels (B,): the most frequent one
-        mode = np.bincount(fit.targets, minlength=fit.n_outputs).argmax()
-        outputs = np.broadcast_to(np.eye(fit.n_outputs)[mode], (1, test.batch_size, fit.n_outputs))
-    else:  # labels (T, B): the most frequent class of each step
-        modes = [np.bincount(row, minlength=fit.n_outputs).argmax() for row in fit.targets]
-        outputs = np.broadcast_to(np.eye(fit.n_outputs)[modes][:, None, :], (*test.targets.shape, fit.n_outputs))
-    return float(dynrnn.tasks.sequence_errors(test, np.ascontiguousarray(outputs)).mean())
+    else:  # class labels of each scored step, (1, B) or (T, B): the most frequent class of each
+        labels = fit.targets.reshape(fit.n_steps if fit.at == "every" else 1, -1)
+        modes = [np.bincount(row, minlength=fit.n_outputs).argmax() for row in labels]
+        shape = (len(modes), test.batch_size, fit.n_outputs)
+        outputs = np.broadcast_to(np.eye(fit.n_outputs)[modes][:, None, :], shape)
+    return float(dynrnn.tasks.sequence_errors(test, outputs).mean())
 
 
 def compute(p: dict, backend: str = "cpu", out_dir=None) -> dict:
