@@ -67,6 +67,8 @@ TASK_SETTINGS = {
     "addition": {"lr": 0.01, "threshold": 6.0, "alpha": 0.5},  # arXiv v2 appendix (second-hand)
     "le_adding": {"lr": 0.01, "threshold": 6.0, "alpha": 0.5},  # as addition
 }
+#: Where ``analysis/_gated_torch_reference.py`` writes its PyTorch runs; the table quotes them when present.
+TORCH_REFERENCE_CSV = Path(__file__).resolve().parent.parent / "figures" / "gated_torch_reference.csv"
 TASK_TITLES = {"temporal_order": "temporal order", "addition": "addition (the paper's)",
                "le_adding": "adding (Le et al. 2015)"}  # fmt: skip
 #: Panel A's models: name -> (cell, init).
@@ -452,6 +454,7 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
         "- LSTM solves both the adding and the temporal-order problems at these lengths (Hochreiter & Schmidhuber "
         "1997).",
         "- IRNN reaches an MSE well below 0.167 on the Le et al. adding task at T = 150 (Le, Jaitly & Hinton 2015).",
+        *torch_reference_lines(),
         "",
         f"## Panel A: networks trained on temporal order at L = {len(d['jac_lag']) - 1} (MSGD-C, seed 0)",
         "",
@@ -466,6 +469,31 @@ def markdown_table(d: dict, p: dict, stem: str = STEM) -> str:
             f"| {_cell(d['jac_trained_log10'][i, lag], '.2f')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def torch_reference_lines(path: Path = TORCH_REFERENCE_CSV) -> list[str]:
+    """One bullet per PyTorch reference run in ``path`` (none if it is absent): when it first scored < 1 % errors."""
+    if not path.exists():
+        return []
+    import csv
+
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    runs: dict[tuple, list[tuple[int, float]]] = {}
+    for r in rows:
+        key = (r["cell"], r["optimizer"], float(r["lr"]), int(r["length"]), int(r["seed"]))
+        runs.setdefault(key, []).append((int(r["update"]), float(r["error"])))
+    lines = [f"- PyTorch on dynrnn's temporal-order generator (`{path.name}`, written by "
+             "`analysis/_gated_torch_reference.py`: 50 units, batch 20, float64, clipped to norm 1, error on 1,000 "
+             "fresh sequences every 500 updates):"]  # fmt: skip
+    for (cell, optimizer, lr, length, seed), checks in sorted(runs.items()):
+        checks.sort()
+        solved = [u for u, e in checks if e < 0.01]
+        last_update, last_error = checks[-1]
+        outcome = (f"< 1 % errors first at update {solved[0]:,}" if solved
+                   else f"not solved in {last_update:,} updates (last error {100 * last_error:.1f} %)")  # fmt: skip
+        lines.append(f"  - torch.nn.{cell.upper()}, {optimizer} lr {lr:g}, L = {length}, seed {seed}: {outcome}")
+    return lines
 
 
 def main(argv=None) -> list[Path]:

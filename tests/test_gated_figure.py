@@ -118,3 +118,17 @@ def test_presets(gated):
     assert q["jac_length"] == 100 and len(q["seeds"]) == 2
     for name, (cell, _init, method) in gated.SERIES.items():
         assert cell == "rnn" or method == "MSGD-C", name
+
+
+def test_torch_reference_lines_report_first_success_or_none(gated, tmp_path):
+    assert gated.torch_reference_lines(tmp_path / "absent.csv") == []
+    path = tmp_path / "ref.csv"
+    path.write_text(
+        "cell,optimizer,lr,length,seed,update,error\n"
+        "lstm,adam,0.001,50,1,0,0.75\nlstm,adam,0.001,50,1,500,0.74\n"  # never below 1 %
+        "gru,adam,0.001,50,0,500,0.005\ngru,adam,0.001,50,0,0,0.75\ngru,adam,0.001,50,0,1000,0.0\n"  # out of order
+    )
+    header, gru, lstm = gated.torch_reference_lines(path)
+    assert "ref.csv" in header
+    assert gru == "  - torch.nn.GRU, adam lr 0.001, L = 50, seed 0: < 1 % errors first at update 500"
+    assert lstm == "  - torch.nn.LSTM, adam lr 0.001, L = 50, seed 1: not solved in 500 updates (last error 74.0 %)"
