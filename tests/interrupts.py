@@ -13,7 +13,10 @@ def interrupt_after_checkpoint(code, checkpoint, timeout=120.0, within=None):
     Also checks that no half-written (``.tmp``) file is left beside the checkpoint, and, with
     ``within``, that the process ended at most that many seconds after the signal.
     """
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    # Python leaves SIGINT ignored when it starts with SIGINT ignored (a job started with ``&`` by a
+    # shell without job control): restore the Ctrl-C handler so the test does not depend on how it is run.
+    restore = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    proc = subprocess.Popen([sys.executable, "-c", restore + code], stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     while not checkpoint.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
