@@ -47,8 +47,9 @@ Presets:
   150) / 100 = 257 ms per task, 770 ms for the three tasks; IRNN 21 ms and panel A's seven runs 26 ms:
   0.82 s per update on one thread, 0.41 s on 2 cores, plus about 15 % for the periodic checks (1,000
   sequences every 200 updates): 20,000 x 0.47 s = 2.6 h if no run stops early (successes stop sooner),
-  plus a few minutes of final evaluations.  Measured (2-core AVX-512 Xeon, float64, resumed over three
-  sessions): about 3.5 h on 2 cores in all, of which the groups' updates took 3.1 h.
+  plus a few minutes of final evaluations.  Measured (2-core AVX-512 Xeon, float64, resumed over four
+  sessions, partly beside other jobs): the groups' updates alone took over 3.4 h on 2 cores, about 4 h
+  with the checks.
 * ``paper`` scale (the paper's 5M updates per run) is not provided: it is a GPU job (``--backend cuda``,
   one thread block per member) or one for several machines sharing ``runs/``, about 250 times the medium
   preset.
