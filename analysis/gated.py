@@ -49,10 +49,10 @@ Presets:
   sequences every 200 updates): 20,000 x 0.47 s = 2.6 h if no run stops early (successes stop sooner),
   plus a few minutes of final evaluations.  Measured (2-core AVX-512 Xeon, float64, resumed over five
   sessions, partly beside other jobs): the 35 groups' wall times, periodic checks included, add up to
-  3.95 h on 2 cores (the LSTM groups at L = 150 alone 1.0 h), then a few minutes of final evaluations
-  and plotting; the estimate above misses partly through the other jobs and partly through the GRU and
-  LSTM populations, whose 5 members split 3 + 2 over the 2 threads, so one thread idles for a third
-  of each update.
+  3.95 h on 2 cores (the LSTM groups at L = 150 alone 1.0 h), then the final evaluations and plot
+  (4.2 min on a fresh clone, which reuses every committed run); the estimate above misses partly
+  through the other jobs and partly through the GRU and LSTM populations, whose 5 members split 3 + 2
+  over the 2 threads, so one thread idles for a third of each update.
 * ``paper`` scale (the paper's 5M updates per run) is not provided: it is a GPU job (``--backend cuda``,
   one thread block per member) or one for several machines sharing ``runs/``, about 250 times the medium
   preset.
